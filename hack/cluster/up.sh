@@ -198,7 +198,7 @@ NODE
 install_crds() {
 	local first=$1 gw
 	if [[ "$first" == yes ]]; then
-		gw=$(cd "$CLUSTER_BIN" && GOFLAGS=-mod=mod "$GO" mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" |
+		gw=$(cd "$CLUSTER_BIN" && GOFLAGS= "$GO" mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" |
 			sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
 		[[ -d "$gw/config/crd/standard" ]] || die "gateway-api $GATEWAY_API_VERSION CRDs not found (go mod download failed?)"
 		kc apply --server-side --force-conflicts -f "$gw/config/crd/standard/" >/dev/null ||
