@@ -212,6 +212,9 @@ func describeQueryError(ctx context.Context, err error, address string, timeout 
 		return fmt.Errorf("Prometheus at %s did not answer within the %s timeout (%s): %w", address, timeout, timeoutSource(configured), err)
 	}
 	var apiErr *promv1.Error
+	if errors.As(err, &apiErr) && apiErr.Type == promv1.ErrBadResponse {
+		return fmt.Errorf("Prometheus at %s returned an unsupported response (want a scalar or an instant vector): %w", address, err)
+	}
 	if errors.As(err, &apiErr) {
 		return fmt.Errorf("Prometheus at %s rejected the query: %w", address, err)
 	}
