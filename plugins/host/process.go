@@ -191,6 +191,8 @@ func (p *proc) startError(path string, err error) error {
 	case strings.Contains(stderr, cookieRefusal):
 		reason = fmt.Sprintf("wrong magic cookie: %s is a go-plugin binary but refused the %s handshake (%s=%s); "+
 			"it is not a %s plugin", path, p.entry.Kind, plugins.MagicCookieKey, plugins.Handshake(p.entry.Kind).MagicCookieValue, p.entry.Kind)
+	case strings.Contains(msg, "Unrecognized remote plugin message: \n"), strings.HasSuffix(msg, "Unrecognized remote plugin message: "):
+		reason = fmt.Sprintf("%s exited at start before completing the go-plugin handshake (crashed, or not a plugin)", path)
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		reason = fmt.Sprintf("not a plugin: %s did not print the go-plugin handshake line on stdout (%s)", path, firstLine(msg))
 	case strings.Contains(msg, "exited before we could connect"):
@@ -239,9 +241,20 @@ func (p *proc) callError(err error) error {
 	client, stderr := p.client, p.stderr
 	p.mu.Unlock()
 	if client != nil && waitExited(client, exitWait) {
+		p.reap(client)
 		return p.errorf("process exited during the call (it is respawned on the next call): %w; plugin stderr (tail): %s", err, stderr.String())
 	}
 	return p.errorf("%w", err)
+}
+
+// reap forgets a dead process (if it is still the current one) and waits for its stderr to be
+// drained, so the error can show its last words.
+func (p *proc) reap(client *plugin.Client) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == client {
+		p.kill()
+	}
 }
 
 // waitExited reports whether the client's process exits within d.

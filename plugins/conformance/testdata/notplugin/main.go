@@ -1,0 +1,8 @@
+// Command notplugin is an ordinary program, not a plugin (test data).
+package main
+
+import "fmt"
+
+func main() {
+	fmt.Println("hello, I am not a plugin")
+}
