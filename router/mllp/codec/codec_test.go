@@ -34,6 +34,9 @@ func decodeAll(t *testing.T, in io.Reader, opts Options) ([]string, int, int, er
 			return out, skipped + d.Skipped(), resyncs, err
 		}
 		out = append(out, string(f.Payload))
+		if f.Raw != nil && string(f.Raw) != "\x0b"+string(f.Payload)+"\x1c\r" {
+			t.Fatalf("raw %q does not frame payload %q", f.Raw, f.Payload)
+		}
 		skipped += f.Skipped
 		resyncs += f.Resyncs
 	}
@@ -182,7 +185,6 @@ func (l *loopReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-
 func oneKBFrame() []byte {
 	p := msg
 	for len(p) < 1000 {
@@ -216,4 +218,3 @@ func BenchmarkParseHeader1KB(b *testing.B) {
 		}
 	}
 }
-

@@ -46,6 +46,9 @@ type Frame struct {
 	Resyncs int
 	// MissingCR is set when the end block was not followed by CR (lenient mode only).
 	MissingCR bool
+	// Raw is the whole well-formed frame <SB> payload <EB><CR> as received
+	// (aliasing the buffer), or nil when the frame ended without CR.
+	Raw []byte
 }
 
 // Errors returned by Next. All of them are fatal for the connection: the
@@ -208,6 +211,9 @@ func (d *Decoder) complete(end int) (Frame, bool, error) {
 	}
 	f := Frame{Payload: d.buf[d.rd:end:end], Skipped: d.skipped, Resyncs: d.resyncs, MissingCR: missing}
 	f.Kind = classify(f.Payload)
+	if !missing {
+		f.Raw = d.buf[d.rd-1 : end+2 : end+2]
+	}
 	d.rd = end + 2
 	if missing {
 		d.rd = end + 1
@@ -257,10 +263,14 @@ func (d *Decoder) readError(err error) error {
 }
 
 func (d *Decoder) makeRoom() {
-	if d.rd > 0 {
-		n := copy(d.buf, d.buf[d.rd:d.wr])
-		d.scan -= d.rd
-		d.rd, d.wr = 0, n
+	from := d.rd
+	if d.inFrame {
+		from-- // keep the SB so that Frame.Raw stays contiguous
+	}
+	if from > 0 {
+		n := copy(d.buf, d.buf[from:d.wr])
+		d.scan -= from
+		d.rd, d.wr = d.rd-from, n
 		if d.wr < len(d.buf) {
 			return
 		}

@@ -15,15 +15,15 @@ var ErrNoMSA = errors.New("hl7: no MSA segment")
 // the payload. They may carry PHI (PID3, ControlID): never log or label them.
 type Header struct {
 	FieldSep, ComponentSep, RepetitionSep byte
-	SendingApp      []byte // MSH-3
-	SendingFacility []byte // MSH-4
-	MessageType     []byte // MSH-9 (whole field, components separated by ComponentSep)
-	ControlID       []byte // MSH-10
-	AcceptAckType   []byte // MSH-15
-	AppAckType      []byte // MSH-16
-	PatientID       []byte // PID-3 first repetition, CX.1
-	PatientIDAuth   []byte // PID-3 first repetition, CX.4 (assigning authority)
-	HasPID          bool
+	SendingApp                            []byte // MSH-3
+	SendingFacility                       []byte // MSH-4
+	MessageType                           []byte // MSH-9 (whole field, components separated by ComponentSep)
+	ControlID                             []byte // MSH-10
+	AcceptAckType                         []byte // MSH-15
+	AppAckType                            []byte // MSH-16
+	PatientID                             []byte // PID-3 first repetition, CX.1
+	PatientIDAuth                         []byte // PID-3 first repetition, CX.4 (assigning authority)
+	HasPID                                bool
 }
 
 // Enhanced reports whether MSH-15 or MSH-16 selects enhanced acknowledgement mode.
