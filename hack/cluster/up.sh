@@ -66,7 +66,8 @@ check_ports() {
 start_component() {
 	local c=$1 bin=$2
 	shift 2
-	setsid nohup "$bin" "$@" >"$LOGS_DIR/$c.log" 2>&1 </dev/null &
+	# fd 8 (the cluster-up lock) must not leak into the long-running processes.
+	setsid nohup "$bin" "$@" >"$LOGS_DIR/$c.log" 2>&1 </dev/null 8>&- &
 	echo $! >"$PIDS_DIR/$c.pid"
 	# setsid and nohup exec the binary; wait until the pid shows it.
 	local i
@@ -246,6 +247,13 @@ main() {
 	local t
 	command -v kubectl >/dev/null || die "kubectl is not on PATH"
 	command -v curl >/dev/null || die "curl is not on PATH"
+	# One machine-wide lock: the ports are machine-wide, and parallel
+	# `make e2e` runs must not start two clusters.
+	exec 8>"${TMPDIR:-/tmp}/nerve-cluster-up.lock"
+	if ! flock -n 8; then
+		log "another cluster-up is running; waiting for it"
+		flock 8
+	fi
 
 	if cluster_healthy; then
 		t=$(now_ms)
