@@ -114,35 +114,81 @@ func (p *proc) close(reason string) {
 
 // start verifies, execs and dispenses the plugin.
 func (p *proc) start(ctx context.Context) error {
-	e := p.entry
-	path, err := p.h.binaryPath(ctx, e)
+	proc, err := startProcess(ctx, p.h, p.entry, p.log)
 	if err != nil {
-		return p.errorf("%w", err)
+		return err
+	}
+	p.client, p.raw, p.stderr = proc.client, proc.raw, proc.stderr
+	return nil
+}
+
+// Process is one started (not initialised) plugin process, for callers that drive the
+// lifecycle themselves (the conformance suite). Host users never need it.
+type Process struct {
+	entry  Entry
+	client *plugin.Client
+	raw    any
+	stderr *tail
+}
+
+// StartProcess verifies, execs and dispenses the plugin of entry e exactly as a Host does
+// (same checks, same readable errors) but runs no InitPlugin and never respawns.
+func StartProcess(ctx context.Context, e Entry, opts Options) (*Process, error) {
+	h := New(opts)
+	return startProcess(ctx, h, e, h.log.Named(e.Name))
+}
+
+// startProcess is StartProcess with the host's options and logger.
+func startProcess(ctx context.Context, h *Host, e Entry, log hclog.Logger) (*Process, error) {
+	p := &proc{h: h, entry: e, log: log}
+	path, err := h.binaryPath(ctx, e)
+	if err != nil {
+		return nil, p.errorf("%w", err)
 	}
 	sec, err := p.secureConfig(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.stderr = newTail(stderrTail)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  plugins.Handshake(e.Kind),
-		Plugins:          plugins.PluginSet(e.Kind, p.h.opts.CallTimeout),
+		Plugins:          plugins.PluginSet(e.Kind, h.opts.CallTimeout),
 		Cmd:              exec.Command(path, e.Args...),
 		SecureConfig:     sec,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolNetRPC},
-		Logger:           p.log,
+		Logger:           log,
 		Stderr:           p.stderr,
-		StartTimeout:     p.h.opts.StartTimeout,
+		StartTimeout:     h.opts.StartTimeout,
 	})
 	raw, err := dispense(client, e.Kind)
 	if err != nil {
 		client.Kill()
-		return p.startError(path, err)
+		return nil, p.startError(path, err)
 	}
-	p.log.Debug("plugin started", "path", path)
-	p.client, p.raw = client, raw
-	return nil
+	log.Debug("plugin started", "path", path)
+	return &Process{entry: e, client: client, raw: raw, stderr: p.stderr}, nil
 }
+
+// TrafficRouter returns the process' RPC client (nil unless it is a traffic router).
+func (p *Process) TrafficRouter() plugins.TrafficRouter {
+	r, _ := p.raw.(plugins.TrafficRouter)
+	return r
+}
+
+// MetricProvider returns the process' RPC client (nil unless it is a metric provider).
+func (p *Process) MetricProvider() plugins.MetricProvider {
+	m, _ := p.raw.(plugins.MetricProvider)
+	return m
+}
+
+// Exited reports whether the process has exited, waiting up to d for it to do so.
+func (p *Process) Exited(d time.Duration) bool { return waitExited(p.client, d) }
+
+// Stderr returns the tail of the process' stderr.
+func (p *Process) Stderr() string { return p.stderr.String() }
+
+// Kill stops the process (idempotent) and waits until its stderr is drained.
+func (p *Process) Kill() { p.client.Kill() }
 
 // dispense connects to a started client and dispenses the kind's plugin.
 func dispense(client *plugin.Client, kind plugins.Kind) (any, error) {
