@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -19,7 +20,9 @@ func main() {
 	flags := pflag.NewFlagSet("nerve-prometheus", pflag.ContinueOnError)
 	flags.SetOutput(os.Stderr)
 	name := flags.String("name", prometheus.DefaultName, "plugin name: the provider.plugin key whose config this plugin reads")
-	if err := flags.Parse(os.Args[1:]); err != nil {
+	if err := flags.Parse(os.Args[1:]); errors.Is(err, pflag.ErrHelp) {
+		os.Exit(0)
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "nerve-prometheus:", err)
 		os.Exit(2)
 	}
