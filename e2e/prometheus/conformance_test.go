@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"testing"
 
 	"github.com/nerve-rollouts/nerve/e2e/framework"
@@ -35,5 +36,20 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("conformance failed:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestConformanceCLI runs the nerve-conformance command itself, in functional mode, on the plugin
+// binary with a non-default --name passed through to the plugin.
+func TestConformanceCLI(t *testing.T) {
+	cli := framework.Binary(t, "nerve-conformance")
+	bin := framework.Binary(t, pluginBinary)
+	cfg := fmt.Sprintf(`{"address":%q,"query":"vector(1)","timeout":10}`, framework.PrometheusURL(t))
+	cmd := exec.CommandContext(t.Context(), cli, "--kind", "metricprovider", "--name", "e2e/prom-cli", "--config", cfg,
+		"--functional", "--success-condition", "result[0] == 1", bin, "--", "--name", "e2e/prom-cli")
+	out, err := cmd.CombinedOutput()
+	t.Logf("nerve-conformance --functional:\n%s", out)
+	if err != nil {
+		t.Fatalf("nerve-conformance: %v", err)
 	}
 }
