@@ -2,16 +2,11 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 
 	"github.com/nerve-rollouts/nerve/plugins"
 )
@@ -20,25 +15,27 @@ import (
 const detectTimeout = 10 * time.Second
 
 // DetectKind finds a plugin binary's kind by trying the traffic-router and then the
-// metric-provider handshake. sum, if non-empty, is verified first (and by go-plugin at exec).
+// metric-provider handshake. sum, if non-empty, is verified first (and by go-plugin at exec);
+// an empty sum runs the binary unverified. The error is the readable start error.
 func DetectKind(ctx context.Context, path, sum string) (plugins.Kind, error) {
-	if sum != "" {
-		if err := verify(Entry{SHA256: sum}, path); err != nil {
-			return "", err
-		}
-	}
-	var errs []error
+	var refusals []string
 	for _, kind := range []plugins.Kind{plugins.KindTrafficRouter, plugins.KindMetricProvider} {
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		err := probe(path, sum, kind)
+		e := Entry{Name: "detect/" + string(kind), Kind: kind, Location: "file://" + path, SHA256: sum}
+		p, err := StartProcess(ctx, e, Options{AllowUnverified: sum == "", Logger: hclog.NewNullLogger(), StartTimeout: detectTimeout})
 		if err == nil {
+			p.Kill()
 			return kind, nil
 		}
-		errs = append(errs, fmt.Errorf("as %s: %w", kind, err))
+		if !strings.Contains(err.Error(), "wrong magic cookie") {
+			return "", err
+		}
+		refusals = append(refusals, string(kind))
 	}
-	return "", fmt.Errorf("%s is neither a traffic-router nor a metric-provider plugin: %w", path, errors.Join(errs...))
+	return "", fmt.Errorf("%s refused both handshakes (%s=%s): it is a go-plugin binary but not an Argo Rollouts traffic-router or metric-provider plugin",
+		path, plugins.MagicCookieKey, strings.Join(refusals, "|"))
 }
 
 // detectKindTimeout is DetectKind with its own deadline (for LoadDir).
@@ -46,29 +43,4 @@ func detectKindTimeout(path, sum string) (plugins.Kind, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*detectTimeout)
 	defer cancel()
 	return DetectKind(ctx, path, sum)
-}
-
-// probe starts the binary with kind's handshake, dispenses it and kills it.
-func probe(path, sum string, kind plugins.Kind) error {
-	var sec *plugin.SecureConfig
-	if sum != "" {
-		raw, err := hex.DecodeString(sum)
-		if err != nil {
-			return err
-		}
-		sec = &plugin.SecureConfig{Checksum: raw, Hash: sha256.New()}
-	}
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  plugins.Handshake(kind),
-		Plugins:          plugins.PluginSet(kind, 0),
-		Cmd:              exec.Command(path),
-		SecureConfig:     sec,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolNetRPC},
-		Logger:           hclog.NewNullLogger(),
-		Stderr:           io.Discard,
-		StartTimeout:     detectTimeout,
-	})
-	defer client.Kill()
-	_, err := dispense(client, kind)
-	return err
 }

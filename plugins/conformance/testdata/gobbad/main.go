@@ -25,12 +25,20 @@ type badRollout struct {
 	}
 }
 
-type weightArgs struct {
-	Rollout       badRollout
-	DesiredWeight int32
-}
-
-type rolloutArgs struct{ Rollout badRollout }
+// gob allows one name per type, so each payload name gets its own type.
+type (
+	hashArgs struct {
+		Rollout                badRollout
+		CanaryHash, StableHash string
+	}
+	weightArgs struct {
+		Rollout       badRollout
+		DesiredWeight int32
+	}
+	headerArgs struct{ Rollout badRollout }
+	mirrorArgs struct{ Rollout badRollout }
+	removeArgs struct{ Rollout badRollout }
+)
 
 // server serves the 8 traffic-router methods with the bad types.
 type server struct{}
@@ -57,11 +65,11 @@ func (glue) Server(*plugin.MuxBroker) (any, error)              { return server{
 func (glue) Client(*plugin.MuxBroker, *rpc.Client) (any, error) { return nil, nil }
 
 func main() {
-	gob.RegisterName(plugins.GobUpdateHashArgs, new(weightArgs))
+	gob.RegisterName(plugins.GobUpdateHashArgs, new(hashArgs))
 	gob.RegisterName(plugins.GobSetWeightAndVerifyWeightArgs, new(weightArgs))
-	gob.RegisterName(plugins.GobSetHeaderArgs, new(rolloutArgs))
-	gob.RegisterName(plugins.GobSetMirrorArgs, new(rolloutArgs))
-	gob.RegisterName(plugins.GobRemoveManagedRoutesArgs, new(rolloutArgs))
+	gob.RegisterName(plugins.GobSetHeaderArgs, new(headerArgs))
+	gob.RegisterName(plugins.GobSetMirrorArgs, new(mirrorArgs))
+	gob.RegisterName(plugins.GobRemoveManagedRoutesArgs, new(removeArgs))
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: plugins.Handshake(plugins.KindTrafficRouter),
 		Plugins:         plugin.PluginSet{plugins.DispenseTrafficRouter: glue{}},
