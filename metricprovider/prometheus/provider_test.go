@@ -70,10 +70,11 @@ func vectorBody(values ...string) string {
 	return `{"status":"success","data":{"resultType":"vector","result":[` + strings.Join(samples, ",") + `]}}`
 }
 
-func pluginMetric(cfg map[string]any, success, failure string) v1alpha1.Metric {
+func pluginMetric(t *testing.T, cfg map[string]any, success, failure string) v1alpha1.Metric {
+	t.Helper()
 	raw, err := json.Marshal(cfg)
 	if err != nil {
-		panic(err) // test helper: a map of plain values always marshals
+		t.Fatalf("marshal config: %v", err)
 	}
 	return v1alpha1.Metric{Name: "m", SuccessCondition: success, FailureCondition: failure,
 		Provider: v1alpha1.MetricProvider{Plugin: map[string]json.RawMessage{DefaultName: raw}}}
@@ -151,7 +152,7 @@ func TestRunResults(t *testing.T) {
 			for k, v := range tt.extra {
 				cfg[k] = v
 			}
-			m := run(t, New(Options{}), pluginMetric(cfg, tt.success, tt.failure))
+			m := run(t, New(Options{}), pluginMetric(t, cfg, tt.success, tt.failure))
 			wantMeasurement(t, m, tt.phase, tt.value, tt.msg...)
 			if f.qry != q {
 				t.Fatalf("Prometheus got query %q, want %q", f.qry, q)
@@ -163,7 +164,7 @@ func TestRunResults(t *testing.T) {
 func TestRunRangeQueryFlattensMatrix(t *testing.T) {
 	f := newFakeProm(t, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"1"},"values":[[1,"1"],[2,"2"]]},{"metric":{"a":"2"},"values":[[1,"3"]]}]}}`)
 	cfg := map[string]any{"address": f.srv.URL, "query": "x", "rangeQuery": map[string]any{"start": "now() - duration('5m')", "end": "now()", "step": "1m"}}
-	m := run(t, New(Options{}), pluginMetric(cfg, "len(result) == 3 && result[2] == 3", ""))
+	m := run(t, New(Options{}), pluginMetric(t, cfg, "len(result) == 3 && result[2] == 3", ""))
 	wantMeasurement(t, m, v1alpha1.AnalysisPhaseSuccessful, "[1,2,3]")
 	if f.path != "/api/v1/query_range" {
 		t.Fatalf("path = %s, want /api/v1/query_range", f.path)
@@ -242,7 +243,7 @@ func TestRunAuthHeaders(t *testing.T) {
 			if tt.headers != nil {
 				cfg["headers"] = tt.headers
 			}
-			meas := run(t, New(Options{Env: env}), pluginMetric(cfg, "", ""))
+			meas := run(t, New(Options{Env: env}), pluginMetric(t, cfg, "", ""))
 			wantMeasurement(t, meas, v1alpha1.AnalysisPhaseSuccessful, "[1]")
 			if got := f.lastHeader(tt.header); got != tt.want {
 				t.Fatalf("%s = %q, want %q", tt.header, got, tt.want)
@@ -267,7 +268,7 @@ func TestRunOAuth2ClientCredentials(t *testing.T) {
 	env := Env{LookupEnv: func(k string) (string, bool) { return "csecret", k == "OAUTH_SECRET" }}
 	cfg := map[string]any{"address": f.srv.URL, "query": "up", "authentication": map[string]any{
 		"oauth2": map[string]any{"tokenUrl": tokenSrv.URL, "clientId": "cid", "clientSecretEnv": "OAUTH_SECRET", "scopes": []string{"read"}}}}
-	meas := run(t, New(Options{Env: env}), pluginMetric(cfg, "", ""))
+	meas := run(t, New(Options{Env: env}), pluginMetric(t, cfg, "", ""))
 	wantMeasurement(t, meas, v1alpha1.AnalysisPhaseSuccessful, "[1]")
 	if got := f.lastHeader("Authorization"); got != "Bearer oauth-tok" {
 		t.Fatalf("Authorization = %q", got)
@@ -313,7 +314,7 @@ func TestRunUnreachable(t *testing.T) {
 	}
 	addr := "http://" + l.Addr().String()
 	_ = l.Close()
-	meas := run(t, New(Options{}), pluginMetric(map[string]any{"address": addr, "query": "up"}, cSucc, ""))
+	meas := run(t, New(Options{}), pluginMetric(t, map[string]any{"address": addr, "query": "up"}, cSucc, ""))
 	wantMeasurement(t, meas, v1alpha1.AnalysisPhaseError, "", "Prometheus at "+addr+" is unreachable", "connection refused", "query: up")
 }
 
@@ -334,18 +335,18 @@ func TestRunTimeout(t *testing.T) {
 		}
 	}()
 	addr := "http://" + l.Addr().String()
-	meas := run(t, New(Options{}), pluginMetric(map[string]any{"address": addr, "query": "up", "timeout": 1}, cSucc, ""))
+	meas := run(t, New(Options{}), pluginMetric(t, map[string]any{"address": addr, "query": "up", "timeout": 1}, cSucc, ""))
 	wantMeasurement(t, meas, v1alpha1.AnalysisPhaseError, "", "Prometheus at "+addr+" did not answer within the 1s timeout (timeout: 1)")
 }
 
 func TestRunAPIErrorAndWarnings(t *testing.T) {
 	f := newFakeProm(t, `{"status":"error","errorType":"bad_data","error":"parse error at char 3"}`)
 	f.set(http.StatusBadRequest, `{"status":"error","errorType":"bad_data","error":"parse error at char 3"}`)
-	meas := run(t, New(Options{}), pluginMetric(map[string]any{"address": f.srv.URL, "query": "up{"}, cSucc, ""))
+	meas := run(t, New(Options{}), pluginMetric(t, map[string]any{"address": f.srv.URL, "query": "up{"}, cSucc, ""))
 	wantMeasurement(t, meas, v1alpha1.AnalysisPhaseError, "", "rejected the query", "parse error at char 3")
 
 	f.set(http.StatusOK, `{"status":"success","warnings":["w1","w2"],"data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]}}`)
-	meas = run(t, New(Options{}), pluginMetric(map[string]any{"address": f.srv.URL, "query": "up"}, "", ""))
+	meas = run(t, New(Options{}), pluginMetric(t, map[string]any{"address": f.srv.URL, "query": "up"}, "", ""))
 	wantMeasurement(t, meas, v1alpha1.AnalysisPhaseSuccessful, "[1]")
 	if got := meas.Metadata[MetadataWarnings]; got != `"w1", "w2"` {
 		t.Fatalf("warnings metadata = %q", got)
@@ -387,7 +388,7 @@ func TestLifecycleMethods(t *testing.T) {
 func TestRunConcurrent(t *testing.T) {
 	f := newFakeProm(t, vectorBody("0.001"))
 	p := New(Options{})
-	m := pluginMetric(map[string]any{"address": f.srv.URL, "query": "up"}, cSucc, cFail)
+	m := pluginMetric(t, map[string]any{"address": f.srv.URL, "query": "up"}, cSucc, cFail)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
