@@ -1,0 +1,307 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/rollout/analysis"
+	"github.com/nerve-rollouts/nerve/rollout/canary"
+)
+
+// Default AnalysisRun history limits (Argo's defaults).
+const defaultRunHistoryLimit = 5
+
+// runsOf lists the AnalysisRuns the Rollout controls.
+func (rc *rolloutCtx) runsOf() ([]*v1alpha1.AnalysisRun, error) {
+	items, err := rc.c.runs.GetIndexer().ByIndex(cache.NamespaceIndex, rc.ro.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	var out []*v1alpha1.AnalysisRun
+	for _, it := range items {
+		run := it.(*v1alpha1.AnalysisRun)
+		if metav1.IsControlledBy(run, rc.ro) {
+			out = append(out, run)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreationTimestamp.Before(&out[j].CreationTimestamp) })
+	return out, nil
+}
+
+// reconcileAnalysis creates, tracks and terminates the step and background AnalysisRuns. A
+// Failed/Error run aborts the Rollout; an Inconclusive one pauses it.
+func (rc *rolloutCtx) reconcileAnalysis(ctx context.Context) error {
+	runs, err := rc.runsOf()
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	if !rc.ro.Status.Abort && !rc.fullyPromoted() && !rc.ro.Status.PromoteFull {
+		step, err := rc.reconcileStepRun(ctx, runs)
+		if err != nil {
+			return err
+		}
+		bg, err := rc.reconcileBackgroundRun(ctx, runs)
+		if err != nil {
+			return err
+		}
+		for _, r := range []*v1alpha1.AnalysisRun{step, bg} {
+			if r != nil {
+				keep[r.Name] = true
+			}
+		}
+	}
+	if !keep[nameOf(rc.status.Canary.CurrentStepAnalysisRunStatus)] && rc.ro.Status.Abort {
+		// keep the failed step run visible after an abort, as Argo does
+		keep[nameOf(rc.status.Canary.CurrentStepAnalysisRunStatus)] = true
+	}
+	if err := rc.terminateOthers(ctx, runs, keep); err != nil {
+		return err
+	}
+	return rc.gcRuns(ctx, runs, keep)
+}
+
+func nameOf(s *v1alpha1.RolloutAnalysisRunStatus) string {
+	if s == nil {
+		return ""
+	}
+	return s.Name
+}
+
+func (rc *rolloutCtx) reconcileStepRun(ctx context.Context, runs []*v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, error) {
+	step, idx := canary.CurrentStep(rc.ro)
+	if step == nil || step.Analysis == nil || rc.ro.Spec.Paused {
+		if step == nil || step.Analysis == nil {
+			rc.status.Canary.CurrentStepAnalysisRunStatus = nil
+		}
+		return rc.findRun(runs, v1alpha1.RolloutTypeStepLabel, idx), nil
+	}
+	run := rc.findRun(runs, v1alpha1.RolloutTypeStepLabel, idx)
+	if run == nil {
+		var err error
+		name := fmt.Sprintf("%s-%s-%d-%d", rc.ro.Name, rc.status.CurrentPodHash, revisionOf(rc.ro), *idx)
+		run, err = rc.createRun(ctx, name, *step.Analysis, v1alpha1.RolloutTypeStepLabel, idx)
+		if err != nil {
+			return nil, err
+		}
+	}
+	rc.status.Canary.CurrentStepAnalysisRunStatus = runStatus(run)
+	rc.react(run)
+	return run, nil
+}
+
+func (rc *rolloutCtx) reconcileBackgroundRun(ctx context.Context, runs []*v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, error) {
+	bg := rc.ro.Spec.Strategy.Canary.Analysis
+	if bg == nil || canary.BeforeStartingStep(rc.ro) || rc.ro.Status.StableRS == "" {
+		rc.status.Canary.CurrentBackgroundAnalysisRunStatus = nil
+		return nil, nil
+	}
+	run := rc.findRun(runs, v1alpha1.RolloutTypeBackgroundRunLabel, nil)
+	if run == nil {
+		if rc.ro.Spec.Paused {
+			return nil, nil
+		}
+		var err error
+		name := fmt.Sprintf("%s-%s-%d", rc.ro.Name, rc.status.CurrentPodHash, revisionOf(rc.ro))
+		run, err = rc.createRun(ctx, name, bg.RolloutAnalysis, v1alpha1.RolloutTypeBackgroundRunLabel, nil)
+		if err != nil {
+			return nil, err
+		}
+	}
+	rc.status.Canary.CurrentBackgroundAnalysisRunStatus = runStatus(run)
+	rc.react(run)
+	return run, nil
+}
+
+func runStatus(run *v1alpha1.AnalysisRun) *v1alpha1.RolloutAnalysisRunStatus {
+	return &v1alpha1.RolloutAnalysisRunStatus{Name: run.Name, Status: run.Status.Phase, Message: run.Status.Message}
+}
+
+// react turns a finished run into an abort (Failed/Error) or a pause (Inconclusive).
+func (rc *rolloutCtx) react(run *v1alpha1.AnalysisRun) {
+	switch run.Status.Phase {
+	case v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseError:
+		msg := fmt.Sprintf("AnalysisRun '%s' owned by the Rollout '%q' failed.", run.Name, rc.ro.Name)
+		if run.Status.Message != "" {
+			msg = run.Status.Message
+		}
+		rc.abort(msg)
+		rc.event("Warning", "AnalysisRunFailed", "Analysis Run '%s' %s: %s", run.Name, run.Status.Phase, run.Status.Message)
+	case v1alpha1.AnalysisPhaseInconclusive:
+		if !rc.ro.Status.ControllerPause || !hasPause(rc.ro.Status.PauseConditions, v1alpha1.PauseReasonInconclusiveAnalysis) {
+			rc.addPause(v1alpha1.PauseReasonInconclusiveAnalysis)
+		}
+	}
+}
+
+// findRun returns the run of the given type (and step) for the current pod hash that is still
+// in use: not terminated by the controller, or the one the status names. This keeps a controller
+// restart from creating a duplicate and a retry from re-using a run ended by the abort.
+func (rc *rolloutCtx) findRun(runs []*v1alpha1.AnalysisRun, typ string, idx *int32) *v1alpha1.AnalysisRun {
+	var named string
+	if typ == v1alpha1.RolloutTypeStepLabel {
+		named = nameOf(rc.ro.Status.Canary.CurrentStepAnalysisRunStatus)
+	} else {
+		named = nameOf(rc.ro.Status.Canary.CurrentBackgroundAnalysisRunStatus)
+	}
+	var found *v1alpha1.AnalysisRun
+	for _, run := range runs {
+		l := run.Labels
+		if l[v1alpha1.RolloutTypeLabel] != typ || l[v1alpha1.DefaultRolloutUniqueLabelKey] != rc.status.CurrentPodHash {
+			continue
+		}
+		if idx != nil && l[v1alpha1.RolloutCanaryStepIndexLabel] != strconv.Itoa(int(*idx)) {
+			continue
+		}
+		if run.Name == named || (!run.Spec.Terminate && !analysis.Bad(run.Status.Phase)) {
+			found = run
+		}
+	}
+	return found
+}
+
+func (rc *rolloutCtx) createRun(ctx context.Context, name string, ra v1alpha1.RolloutAnalysis, typ string, idx *int32) (*v1alpha1.AnalysisRun, error) {
+	run, err := rc.buildRun(name, ra, typ, idx)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; attempt < 10; attempt++ {
+		created, err := rc.c.argo.CreateAnalysisRun(ctx, run)
+		if err == nil {
+			rc.event("Normal", "AnalysisRunRunning", "%s Analysis Run '%s' Status New: '' Previous: ''", typ, created.Name)
+			return created, nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return nil, fmt.Errorf("create AnalysisRun %s: %w", run.Name, err)
+		}
+		existing, gerr := rc.c.argo.GetAnalysisRun(ctx, run.Namespace, run.Name)
+		if gerr != nil {
+			return nil, gerr
+		}
+		if !existing.Spec.Terminate && !analysis.Bad(existing.Status.Phase) && metav1.IsControlledBy(existing, rc.ro) {
+			return existing, nil
+		}
+		run.Name = fmt.Sprintf("%s.%d", name, attempt+1)
+	}
+	return nil, fmt.Errorf("create AnalysisRun %s: too many name collisions", name)
+}
+
+func (rc *rolloutCtx) buildRun(name string, ra v1alpha1.RolloutAnalysis, typ string, idx *int32) (*v1alpha1.AnalysisRun, error) {
+	args, err := rolloutArgs(rc.ro, rc.status.CurrentPodHash, ra.Args)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := analysis.BuildRunSpec(rc.c, rc.ro.Namespace, ra.Templates, args)
+	if err != nil {
+		return nil, err
+	}
+	spec.DryRun = append(spec.DryRun, ra.DryRun...)
+	spec.MeasurementRetention = append(spec.MeasurementRetention, ra.MeasurementRetention...)
+	labels := map[string]string{
+		v1alpha1.DefaultRolloutUniqueLabelKey: rc.status.CurrentPodHash,
+		v1alpha1.RolloutTypeLabel:             typ,
+	}
+	if idx != nil {
+		labels[v1alpha1.RolloutCanaryStepIndexLabel] = strconv.Itoa(int(*idx))
+	}
+	if rc.c.cfg.InstanceID != "" {
+		labels[v1alpha1.LabelKeyControllerInstanceID] = rc.c.cfg.InstanceID
+	}
+	ann := map[string]string{v1alpha1.RevisionAnnotation: strconv.FormatInt(revisionOf(rc.ro), 10)}
+	if md := ra.AnalysisRunMetadata; md != nil {
+		for k, v := range md.Labels {
+			labels[k] = v
+		}
+		for k, v := range md.Annotations {
+			ann[k] = v
+		}
+	}
+	return &v1alpha1.AnalysisRun{
+		TypeMeta: metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion().String(), Kind: v1alpha1.AnalysisRunKind},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name, Namespace: rc.ro.Namespace, Labels: labels, Annotations: ann,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rc.ro, v1alpha1.GroupVersionKind(v1alpha1.RolloutKind))},
+		},
+		Spec: spec,
+	}, nil
+}
+
+// terminateOthers sets spec.terminate on every unfinished run no longer in use.
+func (rc *rolloutCtx) terminateOthers(ctx context.Context, runs []*v1alpha1.AnalysisRun, keep map[string]bool) error {
+	for _, run := range runs {
+		if keep[run.Name] || run.Spec.Terminate || run.Status.Phase.Completed() {
+			continue
+		}
+		if err := rc.c.argo.PatchAnalysisRun(ctx, run.Namespace, run.Name, []byte(`{"spec":{"terminate":true}}`)); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("terminate AnalysisRun %s: %w", run.Name, err)
+		}
+	}
+	return nil
+}
+
+// gcRuns deletes completed runs beyond spec.analysis.{successful,unsuccessful}RunHistoryLimit.
+func (rc *rolloutCtx) gcRuns(ctx context.Context, runs []*v1alpha1.AnalysisRun, keep map[string]bool) error {
+	okLimit, badLimit := int32(defaultRunHistoryLimit), int32(defaultRunHistoryLimit)
+	if a := rc.ro.Spec.Analysis; a != nil {
+		if a.SuccessfulRunHistoryLimit != nil {
+			okLimit = *a.SuccessfulRunHistoryLimit
+		}
+		if a.UnsuccessfulRunHistoryLimit != nil {
+			badLimit = *a.UnsuccessfulRunHistoryLimit
+		}
+	}
+	var ok, bad []*v1alpha1.AnalysisRun
+	for _, run := range runs {
+		if keep[run.Name] || !run.Status.Phase.Completed() {
+			continue
+		}
+		if run.Status.Phase == v1alpha1.AnalysisPhaseSuccessful {
+			ok = append(ok, run)
+		} else {
+			bad = append(bad, run)
+		}
+	}
+	for _, set := range []struct {
+		runs  []*v1alpha1.AnalysisRun
+		limit int32
+	}{{ok, okLimit}, {bad, badLimit}} {
+		for i := 0; i < len(set.runs)-int(set.limit); i++ {
+			err := rc.c.argo.DeleteAnalysisRun(ctx, set.runs[i].Namespace, set.runs[i].Name)
+			if err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// AnalysisTemplate implements analysis.TemplateGetter from the informer cache.
+func (c *Controller) AnalysisTemplate(ns, name string) (*v1alpha1.AnalysisTemplate, error) {
+	obj, ok, err := c.templates.GetIndexer().GetByKey(ns + "/" + name)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("not found")
+	}
+	return obj.(*v1alpha1.AnalysisTemplate), nil
+}
+
+// ClusterAnalysisTemplate implements analysis.TemplateGetter from the informer cache.
+func (c *Controller) ClusterAnalysisTemplate(name string) (*v1alpha1.ClusterAnalysisTemplate, error) {
+	obj, ok, err := c.clusterTmpls.GetIndexer().GetByKey(name)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("not found")
+	}
+	return obj.(*v1alpha1.ClusterAnalysisTemplate), nil
+}

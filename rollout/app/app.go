@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/klog/v2"
+
+	"github.com/nerve-rollouts/nerve/plugins/host"
+	"github.com/nerve-rollouts/nerve/rollout"
+)
+
+// LeaseName is the leader-election Lease (distinct from Argo's, so both controllers can run).
+const LeaseName = "nerve-controller-lock"
+
+// Run runs the controller until ctx ends.
+func Run(ctx context.Context, o *Options) error {
+	logger := klog.FromContext(ctx)
+	metrics := rollout.NewMetrics()
+	cfg, err := restConfig(o, metrics)
+	if err != nil {
+		return err
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	argo, err := rollout.NewArgoClient(cfg)
+	if err != nil {
+		return err
+	}
+	h := host.New(host.Options{AllowUnverified: o.AllowUnverified, CallTimeout: o.PluginCallTimeout,
+		WorkDir: o.PluginWorkDir, Logger: hclog.New(&hclog.LoggerOptions{Name: "plugins", Output: os.Stderr, Level: hclog.Info, JSONFormat: true})})
+	defer h.Close()
+	dirReg := host.Registry{}
+	if o.PluginDir != "" {
+		if dirReg, err = host.LoadDir(o.PluginDir); err != nil {
+			return fmt.Errorf("plugin dir %s: %w", o.PluginDir, err)
+		}
+	}
+	ctrl := rollout.NewController(ctx, rollout.Config{Kube: kube, Argo: argo, Plugins: h,
+		Namespace: o.Namespace, InstanceID: o.InstanceID, Metrics: metrics})
+	w := &registryWatcher{host: h, dir: dirReg, onChange: ctrl.ResyncAll}
+	if err := watchRegistry(ctx, kube, o.ControllerNamespace, w); err != nil {
+		return err
+	}
+	var leading atomic.Bool
+	srvErr := serve(ctx, o.MetricsAddr, metrics.Handler())
+	run := func(ctx context.Context) {
+		leading.Store(true)
+		if err := ctrl.Run(ctx, o.Workers); err != nil {
+			logger.Error(err, "controller stopped")
+		}
+	}
+	if !o.LeaderElect {
+		go run(ctx)
+	} else if err := elect(ctx, o, kube, run); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-srvErr:
+		return err
+	}
+}
+
+func restConfig(o *Options, m *rollout.Metrics) (*rest.Config, error) {
+	var cfg *rest.Config
+	var err error
+	if o.Kubeconfig != "" {
+		cfg, err = clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
+	} else {
+		cfg, err = rest.InClusterConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes config: %w", err)
+	}
+	cfg.QPS, cfg.Burst = o.QPS, o.Burst
+	cfg.UserAgent = "nerve-controller"
+	cfg.Wrap(m.WrapTransport)
+	return cfg, nil
+}
+
+// elect runs fn while holding the Lease; it returns when ctx ends. It works out of cluster too.
+func elect(ctx context.Context, o *Options, kube kubernetes.Interface, fn func(context.Context)) error {
+	id, err := os.Hostname()
+	if err != nil {
+		id = "nerve"
+	}
+	id += "_" + rand.String(8)
+	name := LeaseName
+	if o.InstanceID != "" {
+		name += "-" + o.InstanceID
+	}
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.ControllerNamespace, name,
+		kube.CoreV1(), kube.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: id})
+	if err != nil {
+		return fmt.Errorf("leader election lock: %w", err)
+	}
+	logger := klog.FromContext(ctx)
+	go leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+		Lock: lock, ReleaseOnCancel: true, Name: name,
+		LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: fn,
+			OnStoppedLeading: func() { logger.Info("stopped leading") },
+			OnNewLeader:      func(l string) { logger.Info("leader", "identity", l) },
+		},
+	})
+	return nil
+}
+
+// serve runs the /metrics and /healthz server; its error arrives on the returned channel.
+func serve(ctx context.Context, addr string, metrics http.Handler) <-chan error {
+	errc := make(chan error, 1)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("metrics server: %w", err)
+		}
+	}()
+	return errc
+}

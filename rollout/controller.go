@@ -1,0 +1,289 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/plugins"
+	"github.com/nerve-rollouts/nerve/rollout/analysis"
+)
+
+// FieldManager is the field manager of every write the controller makes.
+const FieldManager = "nerve-controller"
+
+// PluginSource resolves traffic-router and metric-provider plugins by name. plugins/host.Host
+// satisfies it.
+type PluginSource interface {
+	Has(kind plugins.Kind, name string) bool
+	TrafficRouter(ctx context.Context, name string) (plugins.TrafficRouter, error)
+	MetricProvider(ctx context.Context, name string) (plugins.MetricProvider, error)
+}
+
+// Config configures a Controller.
+type Config struct {
+	Kube    kubernetes.Interface
+	Argo    *ArgoClient
+	Plugins PluginSource
+	// Namespace limits the watch ("" = all namespaces).
+	Namespace string
+	// InstanceID is Argo's controller-instance-id: with an id only labelled objects are
+	// managed, without one only unlabelled objects.
+	InstanceID string
+	Metrics    *Metrics
+	// Resync is the informer resync period (default 5 minutes).
+	Resync time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Controller runs Rollouts and AnalysisRuns.
+type Controller struct {
+	cfg      Config
+	kube     kubernetes.Interface
+	argo     *ArgoClient
+	plugins  PluginSource
+	recorder record.EventRecorder
+	metrics  *Metrics
+	now      func() time.Time
+	engine   *analysis.Engine
+
+	kubeInformers informers.SharedInformerFactory
+	rollouts      cache.SharedIndexInformer
+	runs          cache.SharedIndexInformer
+	templates     cache.SharedIndexInformer
+	clusterTmpls  cache.SharedIndexInformer
+	rsLister      appslisters.ReplicaSetLister
+	svcLister     corelisters.ServiceLister
+	podLister     corelisters.PodLister
+	synced        []cache.InformerSynced
+
+	rolloutQueue workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	runQueue     workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	broadcaster  record.EventBroadcaster
+}
+
+// NewController wires informers, listers and queues; call Run to start it.
+func NewController(ctx context.Context, cfg Config) *Controller {
+	if cfg.Resync == 0 {
+		cfg.Resync = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	c := &Controller{cfg: cfg, kube: cfg.Kube, argo: cfg.Argo, plugins: cfg.Plugins, metrics: cfg.Metrics, now: cfg.Now}
+	c.engine = &analysis.Engine{Providers: cfg.Plugins, Now: cfg.Now, Secrets: c.secretValue}
+	c.setupEvents(ctx)
+	c.setupInformers()
+	c.rolloutQueue = newQueue("rollouts")
+	c.runQueue = newQueue("analysisruns")
+	return c
+}
+
+func newQueue(name string) workqueue.TypedRateLimitingInterface[cache.ObjectName] {
+	return workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+		workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: name})
+}
+
+func (c *Controller) setupEvents(ctx context.Context) {
+	c.broadcaster = record.NewBroadcaster(record.WithContext(ctx))
+	c.broadcaster.StartStructuredLogging(4)
+	c.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
+	scheme := runtime.NewScheme()
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	c.recorder = c.broadcaster.NewRecorder(scheme, corev1.EventSource{Component: "rollouts-controller"})
+}
+
+// instanceSelector implements Argo's controller-instance-id label semantics.
+func (c *Controller) instanceSelector() string {
+	if c.cfg.InstanceID == "" {
+		return "!" + v1alpha1.LabelKeyControllerInstanceID
+	}
+	return v1alpha1.LabelKeyControllerInstanceID + "=" + c.cfg.InstanceID
+}
+
+func (c *Controller) setupInformers() {
+	ns, sel := c.cfg.Namespace, c.instanceSelector()
+	idx := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
+	c.rollouts = cache.NewSharedIndexInformer(c.argo.ListWatch(v1alpha1.RolloutResource, ns, sel,
+		func() runtime.Object { return &v1alpha1.RolloutList{} }), &v1alpha1.Rollout{}, c.cfg.Resync, idx)
+	c.runs = cache.NewSharedIndexInformer(c.argo.ListWatch(v1alpha1.AnalysisRunResource, ns, sel,
+		func() runtime.Object { return &v1alpha1.AnalysisRunList{} }), &v1alpha1.AnalysisRun{}, c.cfg.Resync, idx)
+	c.templates = cache.NewSharedIndexInformer(c.argo.ListWatch(v1alpha1.AnalysisTemplateResource, ns, "",
+		func() runtime.Object { return &v1alpha1.AnalysisTemplateList{} }), &v1alpha1.AnalysisTemplate{}, c.cfg.Resync, idx)
+	c.clusterTmpls = cache.NewSharedIndexInformer(c.argo.ListWatch(v1alpha1.ClusterAnalysisTemplateResource, "", "",
+		func() runtime.Object { return &v1alpha1.ClusterAnalysisTemplateList{} }), &v1alpha1.ClusterAnalysisTemplate{}, c.cfg.Resync, cache.Indexers{})
+	c.kubeInformers = informers.NewSharedInformerFactoryWithOptions(c.kube, c.cfg.Resync, informers.WithNamespace(ns))
+	rsInf := c.kubeInformers.Apps().V1().ReplicaSets()
+	svcInf := c.kubeInformers.Core().V1().Services()
+	podInf := c.kubeInformers.Core().V1().Pods()
+	c.rsLister, c.svcLister, c.podLister = rsInf.Lister(), svcInf.Lister(), podInf.Lister()
+	c.synced = []cache.InformerSynced{c.rollouts.HasSynced, c.runs.HasSynced, c.templates.HasSynced,
+		c.clusterTmpls.HasSynced, rsInf.Informer().HasSynced, svcInf.Informer().HasSynced, podInf.Informer().HasSynced}
+
+	_, _ = c.rollouts.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(o any) { c.enqueue(c.rolloutQueue, o) },
+		UpdateFunc: func(_, o any) { c.enqueue(c.rolloutQueue, o) },
+		DeleteFunc: func(o any) { c.rolloutDeleted(o) },
+	})
+	_, _ = c.runs.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(o any) { c.runChanged(o) },
+		UpdateFunc: func(_, o any) { c.runChanged(o) },
+		DeleteFunc: func(o any) { c.enqueueOwner(o) },
+	})
+	_, _ = rsInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueueOwner,
+		UpdateFunc: func(_, o any) { c.enqueueOwner(o) },
+		DeleteFunc: c.enqueueOwner,
+	})
+	_, _ = c.templates.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(o any) { c.enqueueNamespace(o) },
+		UpdateFunc: func(_, o any) { c.enqueueNamespace(o) },
+	})
+}
+
+func (c *Controller) enqueue(q workqueue.TypedRateLimitingInterface[cache.ObjectName], obj any) {
+	ref, err := cache.ObjectToName(obj)
+	if err != nil {
+		utilruntime.HandleError(err)
+		return
+	}
+	q.Add(ref)
+}
+
+func (c *Controller) runChanged(obj any) {
+	c.enqueue(c.runQueue, obj)
+	c.enqueueOwner(obj)
+}
+
+// enqueueOwner enqueues the Rollout that owns a ReplicaSet or AnalysisRun.
+func (c *Controller) enqueueOwner(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	o, ok := obj.(ownerObject)
+	if !ok {
+		return
+	}
+	for _, ref := range o.GetOwnerReferences() {
+		if ref.Kind == v1alpha1.RolloutKind && ref.Controller != nil && *ref.Controller {
+			c.rolloutQueue.Add(cache.ObjectName{Namespace: o.GetNamespace(), Name: ref.Name})
+		}
+	}
+}
+
+// enqueueNamespace enqueues every Rollout in the object's namespace (template changes).
+func (c *Controller) enqueueNamespace(obj any) {
+	o, ok := obj.(ownerObject)
+	if !ok {
+		return
+	}
+	items, err := c.rollouts.GetIndexer().ByIndex(cache.NamespaceIndex, o.GetNamespace())
+	if err != nil {
+		return
+	}
+	for _, it := range items {
+		c.enqueue(c.rolloutQueue, it)
+	}
+}
+
+func (c *Controller) rolloutDeleted(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	if ro, ok := obj.(*v1alpha1.Rollout); ok {
+		c.metrics.forgetRollout(ro.Namespace, ro.Name)
+	}
+}
+
+// Run starts the informers and workers and blocks until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) error {
+	defer utilruntime.HandleCrash()
+	defer c.rolloutQueue.ShutDown()
+	defer c.runQueue.ShutDown()
+	defer c.broadcaster.Shutdown()
+	logger := klog.FromContext(ctx)
+	c.kubeInformers.Start(ctx.Done())
+	for _, inf := range []cache.SharedIndexInformer{c.rollouts, c.runs, c.templates, c.clusterTmpls} {
+		go inf.RunWithContext(ctx)
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return fmt.Errorf("failed to wait for caches to sync")
+	}
+	logger.Info("caches synced; starting workers", "workers", workers)
+	for range workers {
+		go wait.UntilWithContext(ctx, func(ctx context.Context) { c.work(ctx, c.rolloutQueue, c.syncRollout) }, time.Second)
+		go wait.UntilWithContext(ctx, func(ctx context.Context) { c.work(ctx, c.runQueue, c.syncAnalysisRun) }, time.Second)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// syncFunc reconciles one object; a positive duration asks for a delayed requeue.
+type syncFunc func(ctx context.Context, ref cache.ObjectName) (time.Duration, error)
+
+func (c *Controller) work(ctx context.Context, q workqueue.TypedRateLimitingInterface[cache.ObjectName], sync syncFunc) {
+	for {
+		ref, shutdown := q.Get()
+		if shutdown {
+			return
+		}
+		func() {
+			defer q.Done(ref)
+			after, err := sync(klog.NewContext(ctx, klog.LoggerWithValues(klog.FromContext(ctx), "objectRef", ref)), ref)
+			if err != nil {
+				utilruntime.HandleErrorWithContext(ctx, err, "sync failed", "objectRef", ref)
+				q.AddRateLimited(ref)
+				return
+			}
+			q.Forget(ref)
+			if after > 0 {
+				q.AddAfter(ref, after)
+			}
+		}()
+	}
+}
+
+// Informers exposes listers for tests in this package's module.
+func (c *Controller) replicaSetsOf(ro *v1alpha1.Rollout) ([]*appsv1.ReplicaSet, error) {
+	all, err := c.rsLister.ReplicaSets(ro.Namespace).List(everything())
+	if err != nil {
+		return nil, err
+	}
+	var out []*appsv1.ReplicaSet
+	for _, rs := range all {
+		for _, ref := range rs.OwnerReferences {
+			if ref.UID == ro.UID && ref.Controller != nil && *ref.Controller {
+				out = append(out, rs)
+			}
+		}
+	}
+	return out, nil
+}
+
+// ResyncAll enqueues every Rollout (after a plugin registry change).
+func (c *Controller) ResyncAll() {
+	for _, obj := range c.rollouts.GetIndexer().List() {
+		c.enqueue(c.rolloutQueue, obj)
+	}
+}

@@ -1,0 +1,65 @@
+package rollout
+
+import (
+	"context"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/nerve-rollouts/nerve/rollout/canary"
+)
+
+// reconcileRestart implements spec.restartAt: pods created before it are deleted one at a time,
+// only while every desired replica is available; status.restartedAt is set when none is left.
+func (rc *rolloutCtx) reconcileRestart(ctx context.Context) error {
+	at := rc.ro.Spec.RestartAt
+	if at == nil || (rc.status.RestartedAt != nil && rc.status.RestartedAt.Equal(at)) {
+		return nil
+	}
+	if at.After(rc.c.now()) {
+		rc.requeueAt(at.Time)
+		return nil
+	}
+	sel, err := metav1.LabelSelectorAsSelector(rc.ro.Spec.Selector)
+	if err != nil {
+		return err
+	}
+	pods, err := rc.c.podLister.Pods(rc.ro.Namespace).List(sel)
+	if err != nil {
+		return err
+	}
+	var old []string
+	for _, p := range pods {
+		if p.DeletionTimestamp == nil && p.CreationTimestamp.Before(at) && rc.ownsPod(p.Labels) {
+			old = append(old, p.Name)
+		}
+	}
+	if len(old) == 0 {
+		t := *at
+		rc.status.RestartedAt = &t
+		rc.event("Normal", "RolloutRestarted", "Rollout restarted")
+		return nil
+	}
+	rc.requeueAfter(time.Second)
+	if canary.SumAvailable(rc.all) < canary.Replicas(rc.ro) {
+		return nil
+	}
+	err = rc.c.kube.CoreV1().Pods(rc.ro.Namespace).Delete(ctx, old[0], metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	rc.event("Normal", "RestartingPod", "Restarting pod %s", old[0])
+	return nil
+}
+
+func (rc *rolloutCtx) ownsPod(l labels.Set) bool {
+	h := l["rollouts-pod-template-hash"]
+	for _, rs := range rc.all {
+		if rsHash(rs) == h {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,56 @@
+package rollout
+
+import (
+	"context"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+)
+
+// syncAnalysisRun takes the measurements that are due for one run and writes its status.
+func (c *Controller) syncAnalysisRun(ctx context.Context, ref cache.ObjectName) (time.Duration, error) {
+	obj, exists, err := c.runs.GetIndexer().GetByKey(ref.String())
+	if err != nil {
+		return 0, err
+	}
+	if !exists {
+		c.metrics.forgetRun(ref.Namespace, ref.Name)
+		return 0, nil
+	}
+	run := obj.(*v1alpha1.AnalysisRun)
+	if run.DeletionTimestamp != nil {
+		return 0, nil
+	}
+	start := c.now()
+	res := c.engine.Reconcile(ctx, run)
+	out := res.Run
+	if !equality.Semantic.DeepEqual(run.Status, out.Status) {
+		updated, err := c.argo.UpdateAnalysisRunStatus(ctx, out)
+		if apierrors.IsNotFound(err) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		out = updated
+		if out.Status.Phase.Completed() && !run.Status.Phase.Completed() {
+			klog.FromContext(ctx).Info("analysis run completed", "phase", out.Status.Phase, "message", out.Status.Message)
+			c.recorder.Eventf(out, eventType(out.Status.Phase), "AnalysisRun"+string(out.Status.Phase),
+				"Analysis Run completed. Phase: %s", out.Status.Phase)
+		}
+	}
+	c.metrics.observeRun(out, c.now().Sub(start))
+	return res.RequeueAfter, nil
+}
+
+func eventType(p v1alpha1.AnalysisPhase) string {
+	if p == v1alpha1.AnalysisPhaseSuccessful || p == v1alpha1.AnalysisPhaseRunning || p == v1alpha1.AnalysisPhasePending {
+		return "Normal"
+	}
+	return "Warning"
+}
