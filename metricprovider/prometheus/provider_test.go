@@ -295,6 +295,11 @@ func TestRunConfigErrorsNameTheField(t *testing.T) {
 		{"missing env address", `{"query":"up"}`, "address: not configured (set address or ARGO_ROLLOUTS_PROMETHEUS_ADDRESS)"},
 		{"missing token env", `{"query":"up","address":"http://127.0.0.1:9","authentication":{"bearer":{"tokenEnv":"NOPE_NOT_SET"}}}`, "authentication.bearer.tokenEnv: environment variable NOPE_NOT_SET is not set"},
 		{"missing password file", `{"query":"up","address":"http://127.0.0.1:9","authentication":{"basicAuth":{"username":"u","passwordFile":"/nonexistent/p"}}}`, "authentication.basicAuth.passwordFile"},
+		{"range start not a time", `{"query":"up","address":"http://127.0.0.1:9","rangeQuery":{"start":"1","end":"now()","step":"1m"}}`, "rangeQuery.start: expected time.Time, but got int"},
+		{"header without key", `{"query":"up","headers":[{"value":"v"}]}`, "headers[0].key: must not be empty"},
+		{"header with two sources", `{"query":"up","headers":[{"key":"k","value":"v","valueEnv":"E"}]}`, "headers[0]: set only one of value, valueFile, valueEnv"},
+		{"oauth2 token url", `{"query":"up","authentication":{"oauth2":{"tokenUrl":"nope","clientId":"c","clientSecret":"s"}}}`, `authentication.oauth2.tokenUrl: "nope" is not a URL`},
+		{"null config", `null`, "config is empty"},
 		{"basic without password", `{"query":"up","address":"http://127.0.0.1:9","authentication":{"basicAuth":{"username":"u"}}}`, "authentication.basicAuth.password: missing"},
 	}
 	env := Env{LookupEnv: func(string) (string, bool) { return "", false }}
