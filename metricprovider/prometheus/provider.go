@@ -241,6 +241,8 @@ func formatWarnings(ws promv1.Warnings) string {
 	return strings.Join(quoted, ", ")
 }
 
+// withQuery appends the resolved query to a message, with white-space runs (the newlines of a
+// YAML block scalar) folded into single spaces.
 func withQuery(msg, query string) string {
-	return fmt.Sprintf("%s; query: %s", msg, query)
+	return fmt.Sprintf("%s; query: %s", msg, strings.Join(strings.Fields(query), " "))
 }

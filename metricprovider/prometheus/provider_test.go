@@ -161,6 +161,22 @@ func TestRunResults(t *testing.T) {
 	}
 }
 
+func TestRunMessageFoldsMultiLineQuery(t *testing.T) {
+	f := newFakeProm(t, vectorBody("0.001"))
+	q := "histogram_quantile(0.99,\n  sum(rate(mllp_ack_latency_seconds_bucket{service=\"mllp-listener\"}[5m]))\n  by (le))\n"
+	m := pluginMetric(t, map[string]any{"address": f.srv.URL, "query": q}, "result[0] < 0.005", "")
+	meas := run(t, New(Options{}), m)
+	wantMeasurement(t, meas, v1alpha1.AnalysisPhaseSuccessful, "[0.001]",
+		`query: histogram_quantile(0.99, sum(rate(mllp_ack_latency_seconds_bucket{service="mllp-listener"}[5m])) by (le))`)
+	if f.qry != q {
+		t.Fatalf("Prometheus got %q, want the query unchanged %q", f.qry, q)
+	}
+	md, err := New(Options{}).GetMetadata(t.Context(), m)
+	if err != nil || md[ResolvedPrometheusQuery] != q {
+		t.Fatalf("GetMetadata = %q, %v; want the query unchanged", md, err)
+	}
+}
+
 func TestRunRangeQueryFlattensMatrix(t *testing.T) {
 	f := newFakeProm(t, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"1"},"values":[[1,"1"],[2,"2"]]},{"metric":{"a":"2"},"values":[[1,"3"]]}]}}`)
 	cfg := map[string]any{"address": f.srv.URL, "query": "x", "rangeQuery": map[string]any{"start": "now() - duration('5m')", "end": "now()", "step": "1m"}}
