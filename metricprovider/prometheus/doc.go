@@ -68,7 +68,9 @@
 // failureCondition it is Successful: a canary with no traffic passes. nerve keeps these defaults
 // for compatibility and adds the opt-in emptyResult/nanResult policies, which decide the phase
 // before the conditions run. The measurement message always shows the value, each condition with
-// its outcome and the resolved query, so a user can see why a measurement ended as it did.
+// its outcome and the resolved query (white space folded), so a user can see why a measurement
+// ended as it did; a Successful/Failed/Inconclusive decided on an empty or NaN result without a
+// policy carries a "note:" saying so.
 //
 // Resume returns the measurement unchanged (the provider is synchronous: Run always finishes).
 // Terminate returns a finished measurement unchanged and, should it get an unfinished one,
