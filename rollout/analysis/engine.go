@@ -131,9 +131,13 @@ func (e *Engine) measureIfDue(ctx context.Context, run *v1alpha1.AnalysisRun, m 
 	case perr != nil:
 		ms = errorMeasurement(perr, now)
 	case inFlight && terminating:
-		ms = call(now, func() (v1alpha1.Measurement, error) { return provider.Terminate(ctx, run, resolved, r.Measurements[len(r.Measurements)-1]) })
+		ms = call(now, func() (v1alpha1.Measurement, error) {
+			return provider.Terminate(ctx, run, resolved, r.Measurements[len(r.Measurements)-1])
+		})
 	case inFlight:
-		ms = call(now, func() (v1alpha1.Measurement, error) { return provider.Resume(ctx, run, resolved, r.Measurements[len(r.Measurements)-1]) })
+		ms = call(now, func() (v1alpha1.Measurement, error) {
+			return provider.Resume(ctx, run, resolved, r.Measurements[len(r.Measurements)-1])
+		})
 	default:
 		ms = call(now, func() (v1alpha1.Measurement, error) { return provider.Run(ctx, run, resolved) })
 	}
