@@ -395,26 +395,34 @@ func pathMatch(sm *v1alpha1.StringMatch) (*gatewayv1.HTTPPathMatch, error) {
 	return &gatewayv1.HTTPPathMatch{Type: &t, Value: &v}, nil
 }
 
-// httpMirrorRules builds the mirror rules of managed route name, one per source rule: a copy of
-// the source rule (same backends and weights, kept in step by SetWeight) whose matches are the
-// source's matches narrowed by the mirror matches, plus a RequestMirror filter to the canary.
+// httpMirrorRules builds the mirror rules of managed route name: for each source rule, a copy
+// (same backends and weights, kept in step by SetWeight, same filters plus a RequestMirror
+// filter sending percent % to the canary) whose matches are the intersections of the source's
+// matches with the mirror's. A mirror rule never matches a request its source rule would not:
+// combinations that cannot overlap are dropped, and a source rule without any overlap gets no
+// mirror rule.
 func httpMirrorRules(r *route, w weightSpec, src []int, name string, mms []mirrorMatch, percent int32) ([]any, error) {
 	out := make([]any, 0, len(src))
-	for k, i := range src {
+	for _, i := range src {
 		s := r.http.Spec.Rules[i]
 		rule := *s.DeepCopy()
-		rn := gatewayv1.SectionName(derivedName(name, k))
-		rule.Name = &rn
 		rule.Matches = nil
 		for _, base := range defaultHTTPMatches(s.Matches) {
 			for _, mm := range mms {
-				m, err := narrowMatch(base, mm)
+				m, ok, err := narrowMatch(base, mm)
 				if err != nil {
 					return nil, fmt.Errorf("%s rule %d: %w", r.target, i, err)
 				}
-				rule.Matches = append(rule.Matches, m)
+				if ok {
+					rule.Matches = append(rule.Matches, m)
+				}
 			}
 		}
+		if len(rule.Matches) == 0 {
+			continue
+		}
+		rn := gatewayv1.SectionName(derivedName(name, len(out)))
+		rule.Name = &rn
 		canary := canaryHTTPRef(s, r.meta.Namespace, w)
 		p := percent
 		rule.Filters = append(rule.Filters, gatewayv1.HTTPRouteFilter{
@@ -423,24 +431,83 @@ func httpMirrorRules(r *route, w weightSpec, src []int, name string, mms []mirro
 		})
 		out = append(out, rule)
 	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: the mirror matches overlap no weighted rule's matches", r.target)
+	}
 	return out, nil
 }
 
-// narrowMatch combines a source match with a mirror match: the mirror's path and method replace
-// the source's when set, headers are added.
-func narrowMatch(base gatewayv1.HTTPRouteMatch, mm mirrorMatch) (gatewayv1.HTTPRouteMatch, error) {
+// narrowMatch intersects a source match with a mirror match. ok is false when they cannot
+// overlap (different methods or disjoint paths).
+func narrowMatch(base gatewayv1.HTTPRouteMatch, mm mirrorMatch) (gatewayv1.HTTPRouteMatch, bool, error) {
 	m := *base.DeepCopy()
-	if mm.path != nil {
-		m.Path = mm.path.DeepCopy()
-	}
 	if mm.method != nil {
+		if m.Method != nil && *m.Method != *mm.method {
+			return m, false, nil
+		}
 		meth := *mm.method
 		m.Method = &meth
 	}
+	path, ok, err := intersectPaths(m.Path, mm.path)
+	if err != nil || !ok {
+		return m, ok, err
+	}
+	m.Path = path
 	hs, err := mergeHTTPHeaders(m.Headers, mm.headers)
 	if err != nil {
-		return m, err
+		return m, false, err
 	}
 	m.Headers = hs
-	return m, nil
+	return m, true, nil
+}
+
+// intersectPaths returns the narrower of two path matches, false when they are disjoint, and an
+// error when the intersection cannot be expressed (two different regular expressions, or a
+// regular expression under a specific path).
+func intersectPaths(src, mir *gatewayv1.HTTPPathMatch) (*gatewayv1.HTTPPathMatch, bool, error) {
+	switch {
+	case mir == nil:
+		return src, true, nil
+	case isRootPrefix(src):
+		return mir.DeepCopy(), true, nil
+	case isRootPrefix(mir):
+		return src, true, nil
+	}
+	st, mt := pathType(src), pathType(mir)
+	if st == gatewayv1.PathMatchRegularExpression || mt == gatewayv1.PathMatchRegularExpression {
+		if st == mt && *src.Value == *mir.Value {
+			return src, true, nil
+		}
+		return nil, false, fmt.Errorf("cannot intersect path %s %q with mirror path %s %q", st, *src.Value, mt, *mir.Value)
+	}
+	sv, mv := *src.Value, *mir.Value
+	switch {
+	case within(mv, mt, sv, st):
+		return mir.DeepCopy(), true, nil
+	case within(sv, st, mv, mt):
+		return src, true, nil
+	default:
+		return nil, false, nil
+	}
+}
+
+func isRootPrefix(p *gatewayv1.HTTPPathMatch) bool {
+	return p == nil || (pathType(p) == gatewayv1.PathMatchPathPrefix && (p.Value == nil || *p.Value == "/"))
+}
+
+func pathType(p *gatewayv1.HTTPPathMatch) gatewayv1.PathMatchType {
+	if p.Type == nil {
+		return gatewayv1.PathMatchPathPrefix
+	}
+	return *p.Type
+}
+
+// within reports whether every path matched by (v, t) is matched by (outer, ot), for exact and
+// element-wise prefix matches.
+func within(v string, t gatewayv1.PathMatchType, outer string, ot gatewayv1.PathMatchType) bool {
+	if ot == gatewayv1.PathMatchExact {
+		return t == gatewayv1.PathMatchExact && v == outer
+	}
+	o := strings.TrimSuffix(outer, "/")
+	return v == outer || v == o || strings.HasPrefix(v, o+"/")
 }

@@ -334,3 +334,50 @@ func TestOwnerOf(t *testing.T) {
 		}
 	}
 }
+
+func TestIntersectPaths(t *testing.T) {
+	p := func(typ gatewayv1.PathMatchType, v string) *gatewayv1.HTTPPathMatch {
+		return &gatewayv1.HTTPPathMatch{Type: ptr(typ), Value: ptr(v)}
+	}
+	prefix, exact, regex := gatewayv1.PathMatchPathPrefix, gatewayv1.PathMatchExact, gatewayv1.PathMatchRegularExpression
+	cases := []struct {
+		name     string
+		src, mir *gatewayv1.HTTPPathMatch
+		want     *gatewayv1.HTTPPathMatch
+		ok, err  bool
+	}{
+		{"no mirror path", p(prefix, "/fhir"), nil, p(prefix, "/fhir"), true, false},
+		{"source is root", p(prefix, "/"), p(exact, "/x"), p(exact, "/x"), true, false},
+		{"mirror is root", p(prefix, "/fhir"), p(prefix, "/"), p(prefix, "/fhir"), true, false},
+		{"mirror narrower", p(prefix, "/fhir"), p(prefix, "/fhir/Patient"), p(prefix, "/fhir/Patient"), true, false},
+		{"mirror broader", p(prefix, "/fhir/Patient"), p(prefix, "/fhir"), p(prefix, "/fhir/Patient"), true, false},
+		{"element boundary", p(prefix, "/fhir"), p(prefix, "/fhirx"), nil, false, false},
+		{"disjoint", p(prefix, "/a"), p(exact, "/b"), nil, false, false},
+		{"exact in prefix", p(prefix, "/a/"), p(exact, "/a/b"), p(exact, "/a/b"), true, false},
+		{"regex under path", p(prefix, "/a"), p(regex, "/a/.*"), nil, false, true},
+		{"regex on root", p(prefix, "/"), p(regex, "/a/.*"), p(regex, "/a/.*"), true, false},
+	}
+	for _, tc := range cases {
+		got, ok, err := intersectPaths(tc.src, tc.mir)
+		if ok != tc.ok || (err != nil) != tc.err || (tc.want != nil && mustJSON(t, got) != mustJSON(t, tc.want)) {
+			t.Errorf("%s: got %s ok=%v err=%v", tc.name, mustJSON(t, got), ok, err)
+		}
+	}
+}
+
+func TestMirrorRouteNeverBroadensTheSourceRule(t *testing.T) {
+	f := newFixture(t, httpRoute(routeName, weightedHTTPRule("main")))
+	ro := rollout(httpCfg, "m")
+	// GET / (Argo's typical "mirror everything") stays within the source rule's /fhir.
+	if err := f.r.SetMirrorRoute(context.Background(), ro, &v1alpha1.SetMirrorRoute{Name: "m", Match: []v1alpha1.RouteMatch{{Method: &v1alpha1.StringMatch{Exact: "GET"}, Path: &v1alpha1.StringMatch{Prefix: "/"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	rule := ruleByName(f.http(t, routeName).Spec.Rules, "m")
+	if rule == nil || *rule.Matches[0].Path.Value != "/fhir" || *rule.Matches[0].Method != "GET" || *rule.Filters[0].RequestMirror.Percent != 100 {
+		t.Fatalf("mirror rule: %s", mustJSON(t, rule))
+	}
+	err := f.r.SetMirrorRoute(context.Background(), ro, &v1alpha1.SetMirrorRoute{Name: "m", Match: []v1alpha1.RouteMatch{{Path: &v1alpha1.StringMatch{Exact: "/other"}}}})
+	if err == nil || !strings.Contains(err.Error(), "overlap no weighted rule") {
+		t.Fatalf("disjoint mirror: %v", err)
+	}
+}
