@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// RestartOptions are the options of `restart`.
+type RestartOptions struct {
+	genericiooptions.IOStreams
+	f *Factory
+
+	Name string
+	In   time.Duration
+
+	c *clients
+}
+
+// NewCmdRestart is `restart NAME [--in D]` (spec.restartAt).
+func NewCmdRestart(streams genericiooptions.IOStreams, f *Factory) *cobra.Command {
+	o := &RestartOptions{IOStreams: streams, f: f}
+	cmd := &cobra.Command{
+		Use:               "restart NAME",
+		Short:             "Restart the pods of a rollout one by one (spec.restartAt)",
+		Example:           "  kubectl nerve restart mllp-listener --in 30s",
+		Args:              exactArgs(1, "a rollout NAME"),
+		ValidArgsFunction: rolloutNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+// AddFlags registers the flags.
+func (o *RestartOptions) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().DurationVarP(&o.In, "in", "i", 0, "Restart after this delay")
+}
+
+// Complete fills the name and clients.
+func (o *RestartOptions) Complete(args []string) error {
+	o.Name = args[0]
+	c, err := o.f.clients(false)
+	o.c = c
+	return err
+}
+
+// Validate checks --in.
+func (o *RestartOptions) Validate() error {
+	if o.In < 0 {
+		return usageError("--in must be >= 0")
+	}
+	return nil
+}
+
+// Run sets spec.restartAt.
+func (o *RestartOptions) Run(ctx context.Context) error {
+	at := o.f.Now().Add(o.In).UTC().Format(time.RFC3339)
+	if err := o.c.apply(ctx, o.Name, rolloutPatch{spec: fmt.Sprintf(patchRestartAt, at)}); err != nil {
+		return err
+	}
+	return printf(o.Out, "rollout '%s' restarts at %s\n", o.Name, at)
+}

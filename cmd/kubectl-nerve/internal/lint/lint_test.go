@@ -1,0 +1,135 @@
+package lint
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the testdata/*.golden files")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, d)
+	}
+}
+
+func lintFile(t *testing.T, name string) []Finding {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Lint(name, data)
+}
+
+func render(fs []Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(f.String() + "\n")
+	}
+	return b.String()
+}
+
+func count(fs []Finding, sev Severity) int {
+	n := 0
+	for _, f := range fs {
+		if f.Severity == sev {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSeedRawNamesWhatKeepsItFromRunning(t *testing.T) {
+	fs := lintFile(t, "seed-raw.yaml")
+	out := render(fs)
+	golden(t, "seed-raw", out)
+	for _, want := range []string{
+		"spec.selector is missing",
+		"spec.template has no containers",
+		`{{args.service-name}} is used but spec.args does not declare "service-name"`,
+		"spec.strategy.canary.analysis: passes arg \"service-name\" but template mllp-health-check does not declare it",
+		"spec.strategy.canary.steps[2].analysis: passes no value for {{args.service-name}}, which template mllp-health-check uses",
+		"spec.strategy.canary.steps[5].analysis: passes no value for {{args.service-name}}",
+		"can never fail",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("findings lack %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSeedCompletedLintsClean(t *testing.T) {
+	fs := lintFile(t, "seed-completed.yaml")
+	golden(t, "seed-completed", render(fs))
+	if n := count(fs, Error); n != 0 {
+		t.Errorf("%d errors:\n%s", n, render(fs))
+	}
+	if count(fs, Warning) == 0 {
+		t.Errorf("want the can-never-fail warnings:\n%s", render(fs))
+	}
+}
+
+func TestStepsWithoutArgsNeedingOne(t *testing.T) {
+	doc := `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: r}
+spec:
+  selector: {matchLabels: {app: r}}
+  template:
+    metadata: {labels: {app: r}}
+    spec: {containers: [{name: c, image: i}]}
+  strategy:
+    canary:
+      steps:
+      - analysis: {templates: [{templateName: t}]}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: t}
+spec:
+  args: [{name: service-name}]
+  metrics:
+  - name: m
+    interval: 1m
+    count: 3
+    failureLimit: 1
+    successCondition: result[0] < 1
+    provider: {prometheus: {query: 'up{service="{{args.service-name}}"}'}}
+`
+	fs := Lint("x.yaml", []byte(doc))
+	want := `x.yaml:12: error: Rollout/r: spec.strategy.canary.steps[0].analysis: passes no value for arg "service-name" that template t needs (it has no default)` + "\n"
+	if got := render(fs); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestRegistryAndBadYAML(t *testing.T) {
+	doc := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: argo-rollouts-config}\ndata:\n  metricProviderPlugins: |\n    - name: nerve/prometheus\n      location: /bin/x\n      sha256: abc\n"
+	got := render(Lint("cm.yaml", []byte(doc)))
+	for _, want := range []string{"must be file://", "64 lowercase hex"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if got := Lint("bad.yaml", []byte("a: [\n")); len(got) != 1 || got[0].Severity != Error {
+		t.Errorf("bad YAML: %v", got)
+	}
+}
