@@ -11,7 +11,7 @@ import (
 // longFlags are the flags that may also be written with one dash, as the labs plugin's Go
 // flag package accepts (-kubeClientQPS=20); pflag would read those as shorthand clusters.
 func longFlags() []string {
-	return []string{"name", "kubeClientQPS", "kubeClientBurst", "logformat"}
+	return []string{"name", "kubeClientQPS", "kubeClientBurst", "logformat", "verifyWait"}
 }
 
 // ParseArgs parses the plugin binary's arguments (without the program name):
@@ -20,6 +20,7 @@ func longFlags() []string {
 //	--kubeClientQPS N     Kubernetes client QPS (default 5, as the labs plugin)
 //	--kubeClientBurst N   Kubernetes client burst (default 10)
 //	--logformat text|json accepted for compatibility; logs are always JSON lines on stderr
+//	--verifyWait D        how long VerifyWeight waits for the Gateway to accept a change (default 2s)
 //
 // Every flag may be written with one or two dashes. Usage goes to usage (never stdout: that
 // belongs to go-plugin).
@@ -30,6 +31,7 @@ func ParseArgs(args []string, usage io.Writer) (Options, error) {
 	qps := fs.Float32("kubeClientQPS", 5, "QPS of the Kubernetes client")
 	burst := fs.Int("kubeClientBurst", 10, "burst of the Kubernetes client")
 	logFormat := fs.String("logformat", "json", "accepted for compatibility with the labs plugin; logs are always JSON on stderr")
+	verifyWait := fs.Duration("verifyWait", DefaultVerifyWait, "how long VerifyWeight re-checks a route the Gateway has not accepted yet before answering NotVerified (0 = at once)")
 	if err := fs.Parse(normalizeArgs(args)); err != nil {
 		return Options{}, err
 	}
@@ -42,7 +44,10 @@ func ParseArgs(args []string, usage io.Writer) (Options, error) {
 	if *name == "" {
 		return Options{}, fmt.Errorf("--name must not be empty")
 	}
-	return Options{Name: *name, QPS: *qps, Burst: *burst}, nil
+	if *verifyWait < 0 {
+		return Options{}, fmt.Errorf("--verifyWait must not be negative")
+	}
+	return Options{Name: *name, QPS: *qps, Burst: *burst, VerifyWait: *verifyWait}, nil
 }
 
 // normalizeArgs rewrites -flag and -flag=value into --flag forms for the long flags.

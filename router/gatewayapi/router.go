@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,7 +42,17 @@ type Options struct {
 	RESTConfig func() (*rest.Config, error)
 	// Clients, when set, are used as they are (tests).
 	Clients *Clients
+	// VerifyWait is how long VerifyWeight keeps re-checking a route that is not verified yet
+	// before it answers NotVerified (0 = answer at once). Gateways usually accept a change within
+	// a second, while Argo's controller re-asks only 10s after a NotVerified.
+	VerifyWait time.Duration
 }
+
+// DefaultVerifyWait is the plugin binary's default Options.VerifyWait.
+const DefaultVerifyWait = 2 * time.Second
+
+// verifyPollInterval is how often VerifyWeight re-checks within VerifyWait.
+const verifyPollInterval = 200 * time.Millisecond
 
 // Router is the Gateway API traffic router. It implements plugins.TrafficRouter and is safe for
 // concurrent use; it keeps no state besides its API clients.
@@ -395,7 +406,8 @@ func (r *Router) RemoveManagedRoutes(ctx context.Context, ro *v1alpha1.Rollout) 
 }
 
 // Verify checks every route: the desired weights must be in its spec and every parent must
-// report Accepted=True and ResolvedRefs=True for its current generation.
+// report Accepted=True and ResolvedRefs=True for its current generation. It re-checks for up to
+// Options.VerifyWait while that is not the case yet.
 func (r *Router) Verify(ctx context.Context, ro *v1alpha1.Rollout, desiredWeight int32, additional []v1alpha1.WeightDestination) (Verification, error) {
 	req, err := r.prepare(ctx, ro)
 	if err != nil {
@@ -405,6 +417,22 @@ func (r *Router) Verify(ctx context.Context, ro *v1alpha1.Rollout, desiredWeight
 	if err != nil {
 		return Verification{}, fmt.Errorf("rollout %s/%s: %w", ro.Namespace, ro.Name, err)
 	}
+	deadline := time.Now().Add(r.opts.VerifyWait)
+	for {
+		v, err := req.verifyOnce(ctx, w)
+		if err != nil || v.Verified || !time.Now().Add(verifyPollInterval).Before(deadline) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, nil
+		case <-time.After(verifyPollInterval):
+		}
+	}
+}
+
+// verifyOnce checks every route once.
+func (req *request) verifyOnce(ctx context.Context, w weightSpec) (Verification, error) {
 	v := Verification{Verified: true}
 	for _, t := range req.targets {
 		rt, err := getRoute(ctx, req.clients.Gateway, t)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/nerve-rollouts/nerve/plugins"
@@ -91,5 +94,33 @@ func TestVerifyAllRoutes(t *testing.T) {
 	v, err := f.r.Verify(context.Background(), rollout(`{"httpRoutes":[{"name":"a"},{"name":"b"}]}`), 0, nil)
 	if err != nil || v.Verified || len(v.Reasons) != 1 || !strings.Contains(v.Reasons[0], "clinic/b") {
 		t.Fatalf("verify = %+v, %v", v, err)
+	}
+}
+
+func TestVerifyWaitsForTheGateway(t *testing.T) {
+	rt := httpRoute(routeName, weightedHTTPRule(""))
+	f := newFixture(t, rt)
+	f.r.opts.VerifyWait = 5 * time.Second
+	// A "Gateway" accepts the route after a few reads.
+	reads := 0
+	f.gw.PrependReactor("get", "httproutes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		reads++
+		if reads == 3 {
+			o, _ := f.gw.Tracker().Get(gatewayv1.SchemeGroupVersion.WithResource("httproutes"), testNS, routeName)
+			route := o.(*gatewayv1.HTTPRoute).DeepCopy()
+			route.Status.Parents = []gatewayv1.RouteParentStatus{parent(route.Generation, "True", "True")}
+			_ = f.gw.Tracker().Update(gatewayv1.SchemeGroupVersion.WithResource("httproutes"), route, testNS)
+		}
+		return false, nil, nil
+	})
+	got, err := f.r.VerifyWeight(context.Background(), rollout(httpCfg), 0, nil)
+	if err != nil || got != plugins.Verified || reads < 3 {
+		t.Fatalf("VerifyWeight = %v %v after %d reads", got, err, reads)
+	}
+	f.r.opts.VerifyWait = 0
+	reads = -100
+	f2 := newFixture(t, httpRoute(routeName, weightedHTTPRule("")))
+	if got, err := f2.r.VerifyWeight(context.Background(), rollout(httpCfg), 0, nil); err != nil || got != plugins.NotVerified {
+		t.Fatalf("no wait: %v %v", got, err)
 	}
 }
