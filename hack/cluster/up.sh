@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source=hack/cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-READY_TIMEOUT=${NERVE_CLUSTER_READY_TIMEOUT:-60}
+READY_TIMEOUT=${NERVE_CLUSTER_READY_TIMEOUT:-120}
 NODE_COUNT=4
 NODE_PODS=250
 TOTAL_START=$(now_ms)
@@ -307,4 +307,4 @@ main() {
 	log "cluster up in $(elapsed "$TOTAL_START"): KUBECONFIG=$KUBECONFIG_FILE PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT"
 }
 
-main "$@"
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi
