@@ -1,0 +1,263 @@
+//go:build e2e
+
+// Package gatewayapi holds the e2e tests of the nerve-gatewayapi plugin: the real plugin binary,
+// driven over the real go-plugin wire (through nerve's plugin host, or go-plugin directly where a
+// test needs its own environment), against real HTTPRoute, GRPCRoute, TCPRoute and TLSRoute
+// objects on the local control plane. No Gateway implementation runs there, so tests play the
+// Gateway's part when they need one: they write status.parents.
+package gatewayapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+
+	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/e2e/framework"
+	"github.com/nerve-rollouts/nerve/plugins"
+	"github.com/nerve-rollouts/nerve/plugins/host"
+	"github.com/nerve-rollouts/nerve/router/gatewayapi"
+)
+
+func TestMain(m *testing.M) { framework.Main(m) }
+
+const (
+	pluginBinary = "nerve-gatewayapi"
+	stableSvc    = "web-stable"
+	canarySvc    = "web-canary"
+	controller   = "example.org/e2e-gateway"
+)
+
+// harness is one test's namespace, clients and plugin.
+type harness struct {
+	env    *framework.Env
+	gw     gwclient.Interface
+	router plugins.TrafficRouter
+}
+
+// setup creates a fresh namespace and starts the plugin through nerve's plugin host with args.
+func setup(t *testing.T, args ...string) *harness {
+	t.Helper()
+	env := framework.New(t)
+	gw, err := gwclient.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatalf("gateway clientset: %v", err)
+	}
+	return &harness{env: env, gw: gw, router: startViaHost(t, args...)}
+}
+
+// startViaHost registers the plugin binary (sha256-pinned) with a plugin host and returns the
+// host's router handle; the host starts the process and runs InitPlugin.
+func startViaHost(t *testing.T, args ...string) plugins.TrafficRouter {
+	t.Helper()
+	bin := framework.Binary(t, pluginBinary)
+	sum, err := host.FileSHA256(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := host.New(host.Options{Logger: fileLogger(t, "host.log"), CallTimeout: 30 * time.Second})
+	t.Cleanup(h.Close)
+	h.SetRegistry(host.Registry{TrafficRouters: []host.Entry{{
+		Name: gatewayapi.DefaultPluginName, Kind: plugins.KindTrafficRouter, Location: "file://" + bin, SHA256: sum, Args: args,
+	}}})
+	r, err := h.TrafficRouter(t.Context(), gatewayapi.DefaultPluginName)
+	if err != nil {
+		t.Fatalf("start %s through the plugin host: %v", pluginBinary, err)
+	}
+	return r
+}
+
+// fileLogger logs to a file in the test's temp dir (the plugin may still log after the test
+// ended) and prints it when the test failed.
+func fileLogger(t *testing.T, name string) hclog.Logger {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			if b, err := os.ReadFile(path); err == nil {
+				t.Logf("--- %s ---\n%s", name, b)
+			}
+		}
+	})
+	return hclog.New(&hclog.LoggerOptions{Name: "e2e", Output: f, Level: hclog.Debug})
+}
+
+// rollout returns a Rollout in the harness namespace whose plugin config is cfg.
+func (h *harness) rollout(cfg string, managed ...string) *v1alpha1.Rollout {
+	ro := &v1alpha1.Rollout{}
+	ro.Name, ro.Namespace = "web", h.env.Namespace
+	tr := &v1alpha1.RolloutTrafficRouting{Plugins: map[string]json.RawMessage{gatewayapi.DefaultPluginName: json.RawMessage(cfg)}}
+	for _, m := range managed {
+		tr.ManagedRoutes = append(tr.ManagedRoutes, v1alpha1.MangedRoutes{Name: m})
+	}
+	ro.Spec.Strategy.Canary = &v1alpha1.CanaryStrategy{StableService: stableSvc, CanaryService: canarySvc, TrafficRouting: tr}
+	return ro
+}
+
+func gvk(kind string) schema.GroupVersionKind {
+	return schema.GroupVersionKind{Group: gatewayv1.GroupName, Version: "v1", Kind: kind}
+}
+
+// resource returns the dynamic client of a route kind in ns.
+func (h *harness) resource(t *testing.T, kind, ns string) dynamic.ResourceInterface {
+	t.Helper()
+	ri, err := h.env.ResourceFor(gvk(kind), ns)
+	if err != nil {
+		t.Fatalf("%s: %v", kind, err)
+	}
+	return ri
+}
+
+// httpRoute reads an HTTPRoute of the harness namespace.
+func (h *harness) httpRoute(t *testing.T, name string) *gatewayv1.HTTPRoute {
+	t.Helper()
+	r, err := h.gw.GatewayV1().HTTPRoutes(h.env.Namespace).Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get HTTPRoute %s: %v", name, err)
+	}
+	return r
+}
+
+// rulesJSON returns the JSON of the rules of a route as the API server stores them, except
+// those whose name is in skip (unnamed rules are skipped when skip has "").
+func (h *harness) rulesJSON(t *testing.T, kind, name string, skip ...string) string {
+	t.Helper()
+	obj, err := h.resource(t, kind, "").Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _, err := unstructured.NestedSlice(obj.Object, "spec", "rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []any
+	for _, r := range rules {
+		n, _, _ := unstructured.NestedString(r.(map[string]any), "name")
+		skipped := false
+		for _, s := range skip {
+			skipped = skipped || s == n
+		}
+		if !skipped {
+			keep = append(keep, r)
+		}
+	}
+	b, err := json.Marshal(keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// accept plays the Gateway: it writes status.parents with Accepted=True and ResolvedRefs=True
+// for the route's current generation, and returns that generation.
+func (h *harness) accept(t *testing.T, kind, name string) int64 {
+	t.Helper()
+	gen, err := acceptRoute(t.Context(), h.resource(t, kind, ""), name)
+	if err != nil {
+		t.Fatalf("accept %s %s: %v", kind, name, err)
+	}
+	return gen
+}
+
+func acceptRoute(ctx context.Context, ri dynamic.ResourceInterface, name string) (int64, error) {
+	obj, err := ri.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return 0, err
+	}
+	gen := obj.GetGeneration()
+	now := time.Now().UTC().Format(time.RFC3339)
+	cond := func(typ string) map[string]any {
+		return map[string]any{"type": typ, "status": "True", "reason": typ, "message": "accepted by the e2e test", "observedGeneration": gen, "lastTransitionTime": now}
+	}
+	parents := []any{map[string]any{
+		"parentRef":      map[string]any{"group": gatewayv1.GroupName, "kind": "Gateway", "name": "gw"},
+		"controllerName": controller,
+		"conditions":     []any{cond("Accepted"), cond("ResolvedRefs")},
+	}}
+	if err := unstructured.SetNestedSlice(obj.Object, parents, "status", "parents"); err != nil {
+		return 0, err
+	}
+	_, err = ri.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+	return gen, err
+}
+
+// keepAccepting plays a Gateway that accepts every new generation of a route within
+// milliseconds (by watching it), until the test ends.
+func (h *harness) keepAccepting(t *testing.T, kind, name string) {
+	t.Helper()
+	ri := h.resource(t, kind, "")
+	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			w, err := ri.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+			if err != nil {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			for ev := range w.ResultChan() {
+				obj, ok := ev.Object.(*unstructured.Unstructured)
+				if !ok || observed(obj) == obj.GetGeneration() {
+					continue
+				}
+				_, _ = acceptRoute(ctx, ri, name)
+			}
+			w.Stop()
+		}
+	}()
+}
+
+// observed returns the observedGeneration of the first parent's first condition (0 if none).
+func observed(obj *unstructured.Unstructured) int64 {
+	parents, _, _ := unstructured.NestedSlice(obj.Object, "status", "parents")
+	if len(parents) == 0 {
+		return 0
+	}
+	conds, _, _ := unstructured.NestedSlice(parents[0].(map[string]any), "conditions")
+	if len(conds) == 0 {
+		return 0
+	}
+	g, _, _ := unstructured.NestedInt64(conds[0].(map[string]any), "observedGeneration")
+	return g
+}
+
+// weights returns the weight of each named backendRef of rule i of an HTTPRoute ("nil" for an
+// unset weight).
+func weights(r *gatewayv1.HTTPRoute, i int) map[string]string {
+	out := map[string]string{}
+	for _, b := range r.Spec.Rules[i].BackendRefs {
+		w := "nil"
+		if b.Weight != nil {
+			w = fmt.Sprint(*b.Weight)
+		}
+		out[string(b.Name)] = w
+	}
+	return out
+}
+
+// mustVerify asserts VerifyWeight's answer.
+func mustVerify(t *testing.T, r plugins.TrafficRouter, ro *v1alpha1.Rollout, w int32, want plugins.RpcVerified) {
+	t.Helper()
+	got, err := r.VerifyWeight(t.Context(), ro, w, nil)
+	if err != nil || got != want {
+		t.Fatalf("VerifyWeight(%d) = %v, %v; want %v", w, got, err, want)
+	}
+}
