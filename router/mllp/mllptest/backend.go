@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,7 +210,7 @@ func (b *Backend) appendACK(out []byte, h codec.Header, ctl []byte, code string)
 	out = append(out, '|')
 	out = append(out, h.SendingFacility...)
 	out = append(out, "|20260101000000||ACK|A"...)
-	out = fmt.Appendf(out, "%d", b.ackSeq.Add(1))
+	out = strconv.AppendUint(out, b.ackSeq.Add(1), 10)
 	out = append(out, "|P|2.5\rMSA|"...)
 	out = append(out, code...)
 	out = append(out, '|')

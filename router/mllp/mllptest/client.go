@@ -42,7 +42,8 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Conn exposes the underlying connection (for raw writes in tests).
 func (c *Client) Conn() net.Conn { return c.conn }
 
-// Send frames payload, sends it and returns the ACK payload (a copy) and its MSA-1 code.
+// Send frames payload, sends it and returns the ACK payload (valid until the
+// next call) and its MSA-1 code.
 // In enhanced mode an accept ACK (CA) is skipped and the application ACK returned.
 func (c *Client) Send(payload []byte) (ack []byte, code string, err error) {
 	h, err := codec.ParseHeader(payload, false)
@@ -59,7 +60,8 @@ func (c *Client) Send(payload []byte) (ack []byte, code string, err error) {
 	return c.ReadACK(h.ControlID)
 }
 
-// ReadACK reads answers until one that is not an accept ACK; it checks MSA-2 against controlID.
+// ReadACK reads answers until one that is not an accept ACK; it checks MSA-2
+// against controlID. The payload is valid until the next call.
 func (c *Client) ReadACK(controlID []byte) ([]byte, string, error) {
 	for {
 		f, err := c.dec.Next()
@@ -67,7 +69,7 @@ func (c *Client) ReadACK(controlID []byte) ([]byte, string, error) {
 			return nil, "", err
 		}
 		if f.Kind == codec.KindCommitACK || f.Kind == codec.KindCommitNAK {
-			return append([]byte(nil), f.Payload...), "", nil
+			return f.Payload, "", nil
 		}
 		code, id, err := codec.ParseACK(f.Payload)
 		if err != nil {
@@ -79,6 +81,6 @@ func (c *Client) ReadACK(controlID []byte) ([]byte, string, error) {
 		if string(code) == "CA" {
 			continue
 		}
-		return append([]byte(nil), f.Payload...), string(code), nil
+		return f.Payload, string(code), nil
 	}
 }

@@ -18,8 +18,8 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/nerve-rollouts/nerve/router/mllp/api"
@@ -273,4 +273,3 @@ func (w *WatchSource) removeStatus(ctx context.Context) {
 		w.Logger.Warn("could not remove the replica status entry", "error", err.Error())
 	}
 }
-
