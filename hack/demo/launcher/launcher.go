@@ -46,13 +46,19 @@ type Config struct {
 	AddressMap string
 	// DrainDelay is how long a listener keeps serving after its pod went.
 	DrainDelay time.Duration
+	// Plan, when set, fixes every pod IP's port and the address map is the
+	// whole plan, written once at start; otherwise listeners take any free
+	// port and the address map (JSON) is rewritten as pods come and go.
+	Plan *PortPlan
 }
 
 // Spec is what a listener process needs to start.
 type Spec struct {
 	Pod, Hash, Version string
-	AckDelayMS         int
-	ErrorRate          float64
+	// Listen is the address to listen on (default 127.0.0.1:0).
+	Listen     string
+	AckDelayMS int
+	ErrorRate  float64
 }
 
 // Starter starts and stops listener processes (a real one execs the
@@ -96,6 +102,11 @@ func New(cfg Config, client kubernetes.Interface, starter Starter, logf func(str
 // Run watches pods until ctx ends, then stops every listener.
 func (l *Launcher) Run(ctx context.Context) error {
 	defer l.stopAll()
+	if l.cfg.Plan != nil {
+		if err := l.cfg.Plan.WriteAddressMap(l.cfg.AddressMap); err != nil {
+			return err
+		}
+	}
 	f := informers.NewSharedInformerFactoryWithOptions(l.client, 0,
 		informers.WithNamespace(l.cfg.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = l.cfg.Selector }))
@@ -154,6 +165,14 @@ func (l *Launcher) Reconcile(ctx context.Context, pods []*corev1.Pod, now time.T
 			continue
 		}
 		spec := SpecFor(p)
+		if l.cfg.Plan != nil {
+			port, err := l.cfg.Plan.Port(p.Status.PodIP)
+			if err != nil {
+				l.logf("pod %s: %v", p.Name, err)
+				continue
+			}
+			spec.Listen = fmt.Sprintf("127.0.0.1:%d", port)
+		}
 		h, err := l.starter.Start(ctx, spec)
 		if err != nil {
 			l.logf("start listener for pod %s: %v", p.Name, err)
@@ -183,7 +202,7 @@ func (l *Launcher) Reconcile(ctx context.Context, pods []*corev1.Pod, now time.T
 			changed = true
 		}
 	}
-	if !changed {
+	if !changed || l.cfg.Plan != nil {
 		return nil
 	}
 	return WriteAddressMap(l.cfg.AddressMap, l.addressMap())
@@ -219,6 +238,9 @@ func (l *Launcher) stopAll() {
 			l.logf("stop listener for pod %s: %v", name, err)
 		}
 		delete(l.backends, name)
+	}
+	if l.cfg.Plan != nil {
+		return
 	}
 	if err := WriteAddressMap(l.cfg.AddressMap, map[string]string{}); err != nil {
 		l.logf("address map: %v", err)

@@ -31,8 +31,12 @@ type procHandle struct {
 
 // Start runs the listener and waits for the address it prints.
 func (s ExecStarter) Start(ctx context.Context, spec Spec) (Handle, error) {
+	listen := spec.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
 	cmd := exec.Command(s.Binary,
-		"--listen", "127.0.0.1:0",
+		"--listen", listen,
 		"--pod", spec.Pod, "--hash", spec.Hash, "--version", spec.Version,
 		"--ack-delay-ms", strconv.Itoa(spec.AckDelayMS),
 		"--error-rate", strconv.FormatFloat(spec.ErrorRate, 'g', -1, 64),

@@ -24,7 +24,10 @@ const (
 	configMapName       = "argo-rollouts-config"
 	trafficRouterKey    = "trafficRouterPlugins"
 	metricProviderKey   = "metricProviderPlugins"
-	addressMapFile      = "addresses.json"
+	addressMapFile      = "address-map"
+	// PortBase is the launcher's port plan: pod IP 10.244.c.d listens on
+	// 127.0.0.1:PortBase+c*256+d.
+	PortBase = 21000
 	generatorLogName    = "generator.jsonl"
 	proxyServiceLabel   = "nerve_demo_run"
 	controllerNameLabel = "nerve-controller"
@@ -141,7 +144,7 @@ func (r *runner) startController() error {
 		"--controller-namespace", r.cfg.ControllerNamespace,
 		"--namespace", r.cfg.Namespace,
 		"--leader-elect=false",
-		"--metrics-address", "127.0.0.1:" + strconv.Itoa(port),
+		"--metrics-addr", "127.0.0.1:" + strconv.Itoa(port),
 	}
 	p, err := r.start(controllerNameLabel, r.nerveBin("nerve-controller"), args)
 	if err != nil {
@@ -154,7 +157,7 @@ func (r *runner) startController() error {
 	return nil
 }
 
-func (r *runner) startLauncher() error {
+func (r *runner) startLauncher(ctx context.Context) error {
 	args := []string{
 		"--kubeconfig", r.cfg.Kubeconfig,
 		"--namespace", r.cfg.Namespace,
@@ -164,12 +167,20 @@ func (r *runner) startLauncher() error {
 		"--listener", r.demoBin("demo-listener"),
 		"--log-dir", r.cfg.RunDir,
 		"--pid-dir", r.cfg.PidDir,
+		"--port-base", strconv.Itoa(PortBase),
 	}
-	if err := writeFileAtomic(filepath.Join(r.cfg.RunDir, addressMapFile), []byte("{}\n")); err != nil {
+	p, err := r.start("launcher", r.demoBin("demo-launcher"), args)
+	if err != nil {
 		return err
 	}
-	_, err := r.start("launcher", r.demoBin("demo-launcher"), args)
-	return err
+	// The launcher writes the whole port plan as the proxy's address map at start.
+	return poll(ctx, 100*time.Millisecond, 10*time.Second, "address map", func(context.Context) (bool, error) {
+		if p.exited() {
+			return false, r.failWithLogs(fmt.Errorf("launcher exited"), p.name)
+		}
+		_, err := os.Stat(filepath.Join(r.cfg.RunDir, addressMapFile))
+		return err == nil, nil
+	})
 }
 
 // startProxy runs nerve-mllp-proxy in watch mode on the MLLPRoute and makes
@@ -186,9 +197,10 @@ func (r *runner) startProxy(ctx context.Context) error {
 	r.proxyAddr = "127.0.0.1:" + strconv.Itoa(mllp)
 	args := []string{
 		"--kubeconfig", r.cfg.Kubeconfig,
-		"--route", r.cfg.Namespace + "/" + RouteName,
+		"--namespace", r.cfg.Namespace,
+		"--route", RouteName,
 		"--listen", r.proxyAddr,
-		"--metrics-address", "127.0.0.1:" + strconv.Itoa(metrics),
+		"--metrics-addr", "127.0.0.1:" + strconv.Itoa(metrics),
 		"--address-map", filepath.Join(r.cfg.RunDir, addressMapFile),
 		"--replica-name", "demo-" + r.runID,
 	}

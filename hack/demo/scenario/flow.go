@@ -36,7 +36,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 
 	r.say("== 4. pod launcher: one MLLP listener process per Ready pod of the Rollout")
-	if err := r.startLauncher(); err != nil {
+	if err := r.startLauncher(ctx); err != nil {
 		return err
 	}
 

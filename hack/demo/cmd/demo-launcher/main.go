@@ -38,7 +38,12 @@ func run() error {
 	pflag.StringVar(&st.Binary, "listener", "", "path of the demo-listener binary")
 	pflag.StringVar(&st.LogDir, "log-dir", "", "directory of the listeners' event logs")
 	pflag.StringVar(&st.PidDir, "pid-dir", "", "directory for the listeners' pid files")
+	planBase := pflag.Int("port-base", 0, "fixed port plan: pod IP <prefix>.c.d listens on 127.0.0.1:<base>+c*256+d and the address map is the whole plan (0: free ports, JSON map)")
+	planPrefix := pflag.String("pod-cidr-prefix", "10.244", "first two octets of the fake nodes' pod CIDR (port plan)")
 	pflag.Parse()
+	if *planBase > 0 {
+		cfg.Plan = &launcher.PortPlan{Prefix: *planPrefix, Base: *planBase}
+	}
 	if cfg.AddressMap == "" || st.Binary == "" || st.LogDir == "" {
 		return fmt.Errorf("--address-map, --listener and --log-dir are required")
 	}
