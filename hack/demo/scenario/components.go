@@ -21,13 +21,13 @@ import (
 
 // Plugin registry keys of argo-rollouts-config (Argo's format).
 const (
-	configMapName       = "argo-rollouts-config"
-	trafficRouterKey    = "trafficRouterPlugins"
-	metricProviderKey   = "metricProviderPlugins"
-	addressMapFile      = "address-map"
+	configMapName     = "argo-rollouts-config"
+	trafficRouterKey  = "trafficRouterPlugins"
+	metricProviderKey = "metricProviderPlugins"
+	addressMapFile    = "address-map"
 	// PortBase is the launcher's port plan: pod IP 10.244.c.d listens on
 	// 127.0.0.1:PortBase+c*256+d.
-	PortBase = 21000
+	PortBase            = 21000
 	generatorLogName    = "generator.jsonl"
 	proxyServiceLabel   = "nerve_demo_run"
 	controllerNameLabel = "nerve-controller"
