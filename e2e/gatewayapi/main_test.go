@@ -55,12 +55,12 @@ func setup(t *testing.T, args ...string) *harness {
 	if err != nil {
 		t.Fatalf("gateway clientset: %v", err)
 	}
-	return &harness{env: env, gw: gw, router: startViaHost(t, args...)}
+	return &harness{env: env, gw: gw, router: startViaHost(t, gatewayapi.DefaultPluginName, args...)}
 }
 
 // startViaHost registers the plugin binary (sha256-pinned) with a plugin host and returns the
 // host's router handle; the host starts the process and runs InitPlugin.
-func startViaHost(t *testing.T, args ...string) plugins.TrafficRouter {
+func startViaHost(t *testing.T, name string, args ...string) plugins.TrafficRouter {
 	t.Helper()
 	bin := framework.Binary(t, pluginBinary)
 	sum, err := host.FileSHA256(bin)
@@ -70,9 +70,9 @@ func startViaHost(t *testing.T, args ...string) plugins.TrafficRouter {
 	h := host.New(host.Options{Logger: fileLogger(t, "host.log"), CallTimeout: 30 * time.Second})
 	t.Cleanup(h.Close)
 	h.SetRegistry(host.Registry{TrafficRouters: []host.Entry{{
-		Name: gatewayapi.DefaultPluginName, Kind: plugins.KindTrafficRouter, Location: "file://" + bin, SHA256: sum, Args: args,
+		Name: name, Kind: plugins.KindTrafficRouter, Location: "file://" + bin, SHA256: sum, Args: args,
 	}}})
-	r, err := h.TrafficRouter(t.Context(), gatewayapi.DefaultPluginName)
+	r, err := h.TrafficRouter(t.Context(), name)
 	if err != nil {
 		t.Fatalf("start %s through the plugin host: %v", pluginBinary, err)
 	}

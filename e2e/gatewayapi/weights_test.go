@@ -3,7 +3,9 @@
 package gatewayapi
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
@@ -151,5 +153,27 @@ spec:
 	}
 	if got := h.rulesJSON(t, "HTTPRoute", "web", weightedRules...); got != unmanaged {
 		t.Fatalf("unmanaged rules changed:\nbefore %s\nafter  %s", unmanaged, got)
+	}
+}
+
+// TestDropInForLabsPlugin registers the binary under the labs plugin's name with
+// --name=argoproj-labs/gatewayAPI: a Rollout written for the labs plugin works unchanged.
+func TestDropInForLabsPlugin(t *testing.T) {
+	h := setup(t, "--verifyWait=0s")
+	h.env.Apply(t, webRoute)
+	labs := startViaHost(t, gatewayapi.LabsPluginName, "--name="+gatewayapi.LabsPluginName, "-kubeClientQPS=20", "-kubeClientBurst=40")
+	ro := h.rollout(`{}`)
+	ro.Spec.Strategy.Canary.TrafficRouting.Plugins = map[string]json.RawMessage{
+		gatewayapi.LabsPluginName: json.RawMessage(`{"httpRoutes":[{"name":"web","useHeaderRoutes":true}]}`),
+	}
+	if err := labs.SetWeight(t.Context(), ro, 30, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := weights(h.httpRoute(t, "web"), 0); got[stableSvc] != "70" || got[canarySvc] != "30" {
+		t.Fatalf("weights %v", got)
+	}
+	// The default-named plugin finds no config under its own key and says so.
+	if err := h.router.SetWeight(t.Context(), ro, 30, nil); err == nil || !strings.Contains(err.Error(), gatewayapi.LabsPluginName) {
+		t.Fatalf("nerve/gatewayAPI on a labs-keyed Rollout: %v", err)
 	}
 }
