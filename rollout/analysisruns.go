@@ -43,6 +43,9 @@ func (rc *rolloutCtx) reconcileAnalysis(ctx context.Context) error {
 		return err
 	}
 	keep := map[string]bool{}
+	if rc.fullyPromoted() {
+		rc.status.Canary.CurrentStepAnalysisRunStatus, rc.status.Canary.CurrentBackgroundAnalysisRunStatus = nil, nil
+	}
 	if !rc.ro.Status.Abort && !rc.fullyPromoted() && !rc.ro.Status.PromoteFull {
 		step, err := rc.reconcileStepRun(ctx, runs)
 		if err != nil {

@@ -65,7 +65,7 @@ func (c *Controller) syncRollout(ctx context.Context, ref cache.ObjectName) (tim
 	rc := &rolloutCtx{c: c, ro: stored.DeepCopy()}
 	rc.status = *rc.ro.Status.DeepCopy()
 	err = rc.reconcile(ctx)
-	if err != nil {
+	if err != nil && !apierrors.IsConflict(err) {
 		rc.event("Warning", reasonReconcileError, "%s", reconcileErrMsg(err))
 	}
 	c.metrics.observeRollout(rc.resultView(), c.now().Sub(start), err)

@@ -58,7 +58,13 @@ func (rc *rolloutCtx) planTraffic() trafficPlan {
 	case rc.newRS == nil || rc.newRS.Status.AvailableReplicas == 0:
 		return trafficPlan{weight: 0, removeRoutes: true}
 	case ro.Status.PromoteFull:
-		return trafficPlan{weight: maxW, removeRoutes: true}
+		// the weight moves only with canary capacity (dynamicStableScale) or stays where it is;
+		// the switch of the stable at promotion moves all traffic.
+		w := weightOf(ro.Status.Canary.Weights)
+		if ro.Spec.Strategy.Canary.DynamicStableScale {
+			w = maxW * rc.newRS.Status.AvailableReplicas / canary.Replicas(ro)
+		}
+		return trafficPlan{weight: w, removeRoutes: true}
 	}
 	p := trafficPlan{weight: maxW, verify: true}
 	if idx == nil {

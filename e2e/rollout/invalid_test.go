@@ -33,7 +33,7 @@ spec:
 `)
 	svcs := "      canaryService: svc-canary\n      stableService: svc-stable\n"
 	cases := []struct{ name, canary, want string }{
-		{"unknown-step", "      steps:\n      - setWeight: 10\n      - fooBar: {x: 1}\n", "spec.strategy.canary.steps[1]: Invalid value: a step must set exactly one of"},
+		{"unknown-step", "      steps:\n      - setWeight: 10\n      - {}\n", "spec.strategy.canary.steps[1]: Invalid value: a step must set exactly one of"},
 		{"weight-over-max", svcs + "      trafficRouting:\n        maxTrafficWeight: 50\n        plugins: {e2e/record: {}}\n      steps:\n      - setWeight: 60\n", "spec.strategy.canary.steps[0].setWeight: Invalid value: 60: must be between 0 and maxTrafficWeight (50)"},
 		{"missing-service", "      canaryService: nope\n      stableService: svc-stable\n      steps:\n      - setWeight: 10\n", `spec.strategy.canary.canaryService: Invalid value: "nope": service "nope" not found`},
 		{"unknown-plugin", svcs + "      trafficRouting:\n        plugins: {e2e/late: {}}\n      steps:\n      - setWeight: 10\n", `traffic router plugin "e2e/late" is not registered`},
