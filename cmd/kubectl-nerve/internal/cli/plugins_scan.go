@@ -185,12 +185,9 @@ func crossCheck(bins []PluginBinary, reg []RegistryEntry) []string {
 		default:
 			b.Registry = "sha256 matches"
 		}
-		if b.Problem != "" {
-			problems = append(problems, b.Name+": "+b.Problem)
-		}
 	}
 	for _, b := range bins {
-		if b.Problem != "" && b.Registry == "" {
+		if b.Problem != "" {
 			problems = append(problems, b.Name+": "+b.Problem)
 		}
 	}
@@ -209,8 +206,10 @@ func short(s string) string {
 func strayPlugins(path string) []string {
 	var out []string
 	for _, dir := range filepath.SplitList(path) {
-		matches, _ := filepath.Glob(filepath.Join(dir, "kubectl-nerve[-_]*"))
-		out = append(out, matches...)
+		for _, pattern := range []string{"kubectl-nerve-*", "kubectl-nerve_*"} {
+			matches, _ := filepath.Glob(filepath.Join(dir, pattern))
+			out = append(out, matches...)
+		}
 	}
 	sort.Strings(out)
 	return out
