@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
-	"strconv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -22,10 +22,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes"
 	kubefake "k8s.io/client-go/kubernetes/fake"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	mllpapi "github.com/nerve-rollouts/nerve/router/mllp/api"
@@ -52,8 +52,8 @@ type testEnv struct {
 
 func listKinds() map[schema.GroupVersionResource]string {
 	return map[schema.GroupVersionResource]string{
-		v1alpha1.GroupVersionResource(v1alpha1.RolloutResource):     "RolloutList",
-		v1alpha1.GroupVersionResource(v1alpha1.AnalysisRunResource): "AnalysisRunList",
+		v1alpha1.GroupVersionResource(v1alpha1.RolloutResource):      "RolloutList",
+		v1alpha1.GroupVersionResource(v1alpha1.AnalysisRunResource):  "AnalysisRunList",
 		mllpapi.GroupVersionResource():                               mllpapi.ListKind,
 		{Group: gatewayGroup, Version: "v1", Resource: "httproutes"}: "HTTPRouteList",
 	}
