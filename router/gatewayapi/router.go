@@ -64,8 +64,6 @@ type Router struct {
 	clients *Clients
 }
 
-var _ plugins.TrafficRouter = (*Router)(nil)
-
 // New returns a Router. It builds no clients yet: InitPlugin does, and every later call retries
 // when that failed.
 func New(opts Options) *Router {

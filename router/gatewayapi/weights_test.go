@@ -16,6 +16,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/plugins"
 )
 
 const httpCfg = `{"httpRoute":"fhir"}`
@@ -250,6 +251,13 @@ func TestConcurrentSetWeight(t *testing.T) {
 	wg.Wait()
 	if s, c := weightsOf(t, f.http(t, routeName).Spec.Rules[0]); s != 50 || c != 50 {
 		t.Fatalf("stable=%d canary=%d", s, c)
+	}
+}
+
+func TestRouterIsATrafficRouter(t *testing.T) {
+	var r plugins.TrafficRouter = New(Options{})
+	if typ, err := r.Type(context.Background()); err != nil || typ != Type {
+		t.Fatalf("Type = %q, %v", typ, err)
 	}
 }
 
