@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -57,23 +56,24 @@ func Run(ctx context.Context, o *Options) error {
 	if err := watchRegistry(ctx, kube, o.ControllerNamespace, w); err != nil {
 		return err
 	}
-	var leading atomic.Bool
 	srvErr := serve(ctx, o.MetricsAddr, metrics.Handler())
 	run := func(ctx context.Context) {
-		leading.Store(true)
 		if err := ctrl.Run(ctx, o.Workers); err != nil {
 			logger.Error(err, "controller stopped")
 		}
 	}
+	lost := make(chan error, 1)
 	if !o.LeaderElect {
 		go run(ctx)
-	} else if err := elect(ctx, o, kube, run); err != nil {
+	} else if err := elect(ctx, o, kube, run, lost); err != nil {
 		return err
 	}
 	select {
 	case <-ctx.Done():
 		return nil
 	case err := <-srvErr:
+		return err
+	case err := <-lost:
 		return err
 	}
 }
@@ -96,7 +96,9 @@ func restConfig(o *Options, m *rollout.Metrics) (*rest.Config, error) {
 }
 
 // elect runs fn while holding the Lease; it returns when ctx ends. It works out of cluster too.
-func elect(ctx context.Context, o *Options, kube kubernetes.Interface, fn func(context.Context)) error {
+// Losing the Lease while ctx is live is reported on lost: the process must exit, as another
+// replica now reconciles.
+func elect(ctx context.Context, o *Options, kube kubernetes.Interface, fn func(context.Context), lost chan<- error) error {
 	id, err := os.Hostname()
 	if err != nil {
 		id = "nerve"
@@ -117,7 +119,12 @@ func elect(ctx context.Context, o *Options, kube kubernetes.Interface, fn func(c
 		LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: fn,
-			OnStoppedLeading: func() { logger.Info("stopped leading") },
+			OnStoppedLeading: func() {
+				logger.Info("stopped leading")
+				if ctx.Err() == nil {
+					lost <- errors.New("lost the leader election lease")
+				}
+			},
 			OnNewLeader:      func(l string) { logger.Info("leader", "identity", l) },
 		},
 	})

@@ -49,7 +49,7 @@ func NewOptions() *Options {
 // AddFlags registers the options on fs.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "path to a kubeconfig (in-cluster config when empty)")
-	fs.StringVar(&o.ControllerNamespace, "controller-namespace", o.ControllerNamespace, "namespace of the leader-election Lease and the argo-rollouts-config ConfigMap (default $POD_NAMESPACE, else default)")
+	fs.StringVar(&o.ControllerNamespace, "controller-namespace", o.ControllerNamespace, "namespace of the leader-election Lease and the argo-rollouts-config ConfigMap ($POD_NAMESPACE when set)")
 	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "watch only this namespace (default: all namespaces)")
 	fs.StringVar(&o.InstanceID, "instance-id", o.InstanceID, "manage only objects labelled argo-rollouts.argoproj.io/controller-instance-id=<id> (empty: only unlabelled objects)")
 	fs.StringVar(&o.PluginDir, "plugin-dir", o.PluginDir, "directory of plugin binaries with a SHA256SUMS file, registered in addition to the ConfigMap")
