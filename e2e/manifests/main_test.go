@@ -1,0 +1,17 @@
+//go:build e2e
+
+// Package manifests checks nerve's whole deploy tree (manifests/) against the
+// local control plane: every kustomization renders and every object applies
+// with a server-side dry-run (with our copy of Argo CD's Application and
+// AppProject CRDs installed), the GitOps tree has the seed's shape (root app
+// of apps with the 9 child Applications, each pointing at a path that
+// renders), and the demo overlay adds only what the seed's excerpt leaves out.
+package manifests
+
+import (
+	"testing"
+
+	"github.com/nerve-rollouts/nerve/e2e/framework"
+)
+
+func TestMain(m *testing.M) { framework.Main(m) }
