@@ -30,6 +30,10 @@ func compileFor(t *testing.T, w int32, key api.StickyKey) *routeState {
 func TestWeightAccuracy(t *testing.T) {
 	const messages, patients = 100000, 10000
 	weights := []int32{0, 1, 5, 25, 50, 75, 100}
+	ids := make([][]byte, patients)
+	for i := range ids {
+		ids[i] = []byte(fmt.Sprintf("P%07d", i))
+	}
 	prev := map[int]bool{}
 	for _, w := range weights {
 		rs := compileFor(t, w, api.StickyPID3)
@@ -37,7 +41,7 @@ func TestWeightAccuracy(t *testing.T) {
 		onCanary := map[int]bool{}
 		for i := range messages {
 			pat := (i * 7919) % patients
-			h := codec.Header{PatientID: []byte(fmt.Sprintf("P%07d", pat)), PatientIDAuth: []byte("NERVE"), HasPID: true}
+			h := codec.Header{PatientID: ids[pat], PatientIDAuth: []byte("NERVE"), HasPID: true}
 			if k, _ := rs.pick(&h, 0); k == idxCanary {
 				canary++
 				onCanary[pat] = true
