@@ -225,7 +225,7 @@ func (o *DoctorOptions) plugins(ctx context.Context) []Check {
 	if o.PluginDir == "" {
 		return out
 	}
-	bins, err := scanDir(ctx, o.PluginDir)
+	bins, err := scanDir(ctx, o.PluginDir, nil)
 	if err != nil {
 		return append(out, Check{"plugins", o.PluginDir, checkFail, err.Error()})
 	}

@@ -32,6 +32,7 @@ type PluginsOptions struct {
 	output *outputFlags
 
 	Dir               string
+	Names             map[string]string
 	RegistryNamespace string
 	NoCluster         bool
 	ConfigNamespace   string
@@ -52,6 +53,7 @@ func NewCmdPlugins(streams genericiooptions.IOStreams, f *Factory) *cobra.Comman
 
 func (o *PluginsOptions) addDirFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.Dir, "dir", "bin/plugins", "Directory holding the plugin binaries")
+	cmd.Flags().StringToStringVar(&o.Names, "name", nil, "Registry name of a binary, BINARY=NAME (default nerve-x → nerve/x)")
 }
 
 func newPluginsListCmd(streams genericiooptions.IOStreams, f *Factory, verify bool) *cobra.Command {
@@ -81,7 +83,7 @@ func newPluginsListCmd(streams genericiooptions.IOStreams, f *Factory, verify bo
 // Collect scans the directory, the registry and PATH.
 func (o *PluginsOptions) Collect(ctx context.Context) (PluginsReport, error) {
 	rep := PluginsReport{Dir: o.Dir, RegSource: "none"}
-	bins, err := scanDir(ctx, o.Dir)
+	bins, err := scanDir(ctx, o.Dir, o.Names)
 	if err != nil {
 		return rep, err
 	}
@@ -164,7 +166,7 @@ func newPluginsConfigCmd(streams genericiooptions.IOStreams, f *Factory) *cobra.
 
 // RunConfig prints the ConfigMap.
 func (o *PluginsOptions) RunConfig(ctx context.Context) error {
-	bins, err := scanDir(ctx, o.Dir)
+	bins, err := scanDir(ctx, o.Dir, o.Names)
 	if err != nil {
 		return err
 	}

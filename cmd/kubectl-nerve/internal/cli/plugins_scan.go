@@ -100,7 +100,7 @@ func probeKind(ctx context.Context, path string) (plugins.Kind, error) {
 }
 
 // scanDir lists the executables of dir with kind and sha256.
-func scanDir(ctx context.Context, dir string) ([]PluginBinary, error) {
+func scanDir(ctx context.Context, dir string, names map[string]string) ([]PluginBinary, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("plugin directory: %w", err)
@@ -112,7 +112,11 @@ func scanDir(ctx context.Context, dir string) ([]PluginBinary, error) {
 			continue
 		}
 		path, _ := filepath.Abs(filepath.Join(dir, e.Name()))
-		b := PluginBinary{Path: path, Name: pluginName(e.Name()), Status: "ok"}
+		name := pluginName(e.Name())
+		if n, ok := names[e.Name()]; ok {
+			name = n
+		}
+		b := PluginBinary{Path: path, Name: name, Status: "ok"}
 		if b.SHA256, err = fileSHA256(path); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,132 @@
+//go:build e2e
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nerve-rollouts/nerve/e2e/framework"
+)
+
+// result is one kubectl run.
+type result struct {
+	out, err string
+	code     int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("rc=%d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
+}
+
+// pluginPath returns a PATH whose first entry holds kubectl-nerve (a symlink to the built
+// binary, so no other nerve binary shadows anything) plus dir extras.
+func pluginPath(t testing.TB, extra ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Symlink(framework.Binary(t, "kubectl-nerve"), filepath.Join(dir, "kubectl-nerve")); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(append(append([]string{dir}, extra...), os.Getenv("PATH")), string(os.PathListSeparator))
+}
+
+// kubectl runs kubectl with args (e.g. "nerve", "get", ...) and the given PATH.
+func kubectl(ctx context.Context, path string, args ...string) result {
+	cmd := exec.CommandContext(ctx, "kubectl", args...)
+	cmd.Env = append(os.Environ(), "PATH="+path)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		code = -1
+		errOut.WriteString(err.Error())
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+// cli is `kubectl nerve` in one namespace.
+type cli struct {
+	t    *testing.T
+	path string
+	ns   string
+}
+
+func (c *cli) run(args ...string) result {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.t.Context(), 3*time.Minute)
+	defer cancel()
+	full := append([]string{"nerve"}, args...)
+	full = append(full, "-n", c.ns)
+	r := kubectl(ctx, c.path, full...)
+	c.t.Logf("$ kubectl %s → rc=%d", strings.Join(full, " "), r.code)
+	return r
+}
+
+// must runs and fails the test unless the exit code is want.
+func (c *cli) must(want int, args ...string) result {
+	c.t.Helper()
+	r := c.run(args...)
+	if r.code != want {
+		c.t.Fatalf("kubectl nerve %s: want rc=%d, %s", strings.Join(args, " "), want, r)
+	}
+	return r
+}
+
+func contains(t *testing.T, r result, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(r.out, w) {
+			t.Fatalf("output lacks %q:\n%s", w, r.out)
+		}
+	}
+}
+
+// testMetricPlugins builds the rollout e2e's test metric plugin into a fresh directory.
+func testMetricPlugins(t *testing.T) string {
+	t.Helper()
+	bin := framework.BuildBinary(t, "./e2e/rollout/testplugins/testmetric")
+	dir := t.TempDir()
+	if err := os.Rename(bin, filepath.Join(dir, "testmetric")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startController starts nerve-controller for one namespace, as the core loop's e2e does.
+func startController(t testing.TB, ns string) {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", framework.FreePort(t))
+	args := []string{
+		"--kubeconfig", os.Getenv(framework.EnvKubeconfig),
+		"--namespace", ns, "--controller-namespace", ns,
+		"--metrics-addr", addr,
+		"--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline=2s", "--leader-elect-retry-period=500ms",
+		"--plugin-workdir", t.TempDir(),
+	}
+	framework.StartProcess(t, framework.Binary(t, "nerve-controller"), args, nil)
+	framework.Eventually(t, 30*time.Second, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+		if err != nil {
+			return false, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	}, "nerve-controller /healthz")
+}
