@@ -1,6 +1,9 @@
 //go:build e2e
 
-package cli
+// Package krew is the e2e test of kubectl nerve's krew packaging: `make dist` archives, the
+// rendered manifest checked by validate-krew-manifest, a krew install into a temporary
+// KREW_ROOT and `kubectl nerve version` from the installed binary. It needs no cluster.
+package krew
 
 import (
 	"context"
@@ -109,9 +112,9 @@ func TestKrewInstall(t *testing.T) {
 		}
 	}
 	path := filepath.Join(krewRoot, "bin") + string(os.PathListSeparator) + os.Getenv("PATH")
-	r := kubectl(t.Context(), path, "nerve", "version")
-	if r.code != 0 || !strings.Contains(r.out, "kubectl-nerve:") || !strings.Contains(r.out, runtime.GOOS+"/"+runtime.GOARCH) {
-		t.Fatalf("kubectl nerve version from the krew install: %s", r)
+	out = runCmd(t, []string{"PATH=" + path}, "kubectl", "nerve", "version")
+	if !strings.Contains(out, "kubectl-nerve:") || !strings.Contains(out, runtime.GOOS+"/"+runtime.GOARCH) {
+		t.Fatalf("kubectl nerve version from the krew install:\n%s", out)
 	}
-	t.Logf("krew-installed kubectl nerve version:\n%s", r.out)
+	t.Logf("krew-installed kubectl nerve version:\n%s", out)
 }
