@@ -41,15 +41,22 @@ func (r *runner) demoBin(name string) string  { return filepath.Join(r.cfg.DemoB
 // to computing the checksums here when the CLI cannot.
 func (r *runner) registerPlugins(ctx context.Context) error {
 	dir := filepath.Join(r.cfg.Bin, "plugins")
-	cmd := exec.CommandContext(ctx, r.nerveBin("kubectl-nerve"), "plugins", "config", "--dir", dir,
-		"--config-namespace", r.cfg.ControllerNamespace)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+r.cfg.Kubeconfig)
-	cm, err := cmd.Output()
-	if err != nil {
-		r.say("kubectl nerve plugins config failed (%v): computing the sha256s here", err)
-		if cm, err = r.ownRegistry(dir); err != nil {
-			return err
+	var cm []byte
+	var err error
+	if _, serr := os.Stat(filepath.Join(dir, "nerve-mllp")); serr != nil {
+		r.say("WARNING: bin/plugins/nerve-mllp is not built: registering the demo's stand-in router (hack/demo/mllpshim) as nerve/mllp")
+		cm, err = r.ownRegistry(dir, registryEntryFor("nerve/mllp", r.demoBin("demo-mllp-router")))
+	} else {
+		cmd := exec.CommandContext(ctx, r.nerveBin("kubectl-nerve"), "plugins", "config", "--dir", dir,
+			"--config-namespace", r.cfg.ControllerNamespace)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+r.cfg.Kubeconfig)
+		if cm, err = cmd.Output(); err != nil {
+			r.say("kubectl nerve plugins config failed (%v): computing the sha256s here", err)
+			cm, err = r.ownRegistry(dir)
 		}
+	}
+	if err != nil {
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(r.cfg.RunDir, configMapName+".yaml"), cm, 0o644); err != nil {
 		return err
@@ -65,16 +72,36 @@ type registryEntry struct {
 	SHA256   string `json:"sha256"`
 }
 
-// ownRegistry builds the ConfigMap for the plugins in dir (nerve-<x> → nerve/<x>).
-func (r *runner) ownRegistry(dir string) ([]byte, error) {
+// registryEntryFor describes one plugin binary (an error is kept for ownRegistry to report).
+func registryEntryFor(name, path string) func() (registryEntry, error) {
+	return func() (registryEntry, error) {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return registryEntry{}, err
+		}
+		sum, err := fileSHA256(abs)
+		return registryEntry{Name: name, Location: "file://" + abs, SHA256: sum}, err
+	}
+}
+
+// ownRegistry builds the ConfigMap for the plugins in dir (nerve-<x> → nerve/<x>)
+// plus extra traffic routers.
+func (r *runner) ownRegistry(dir string, extraRouters ...func() (registryEntry, error)) ([]byte, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	var routers, providers []registryEntry
+	for _, x := range extraRouters {
+		ent, err := x()
+		if err != nil {
+			return nil, err
+		}
+		routers = append(routers, ent)
+	}
 	for _, e := range entries {
 		name, ok := strings.CutPrefix(e.Name(), "nerve-")
-		if !ok || e.IsDir() {
+		if !ok || e.IsDir() || strings.Contains(name, ".") {
 			continue
 		}
 		path, err := filepath.Abs(filepath.Join(dir, e.Name()))
