@@ -43,8 +43,8 @@ func argValue(ro *v1alpha1.Rollout, currentHash string, a v1alpha1.AnalysisRunAr
 	return "", fmt.Errorf("valueFrom has neither podTemplateHashValue nor fieldRef")
 }
 
-// pathToken matches one segment of a field path: name, [index] or ['key'].
-var pathToken = regexp.MustCompile(`([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]`)
+// pathTokenPattern matches one segment of a field path: name, [index] or ['key'].
+const pathTokenPattern = `([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]`
 
 // fieldValue reads a field path such as metadata.labels['app'] or
 // spec.template.spec.containers[0].image from the Rollout.
@@ -57,7 +57,7 @@ func fieldValue(ro *v1alpha1.Rollout, path string) (string, error) {
 	if err := json.Unmarshal(raw, &cur); err != nil {
 		return "", err
 	}
-	for _, m := range pathToken.FindAllStringSubmatch(path, -1) {
+	for _, m := range regexp.MustCompile(pathTokenPattern).FindAllStringSubmatch(path, -1) {
 		cur, err = step(cur, m)
 		if err != nil {
 			return "", fmt.Errorf("fieldRef %q: %w", path, err)

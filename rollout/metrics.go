@@ -32,12 +32,16 @@ type Metrics struct {
 	rolloutEvents    *prometheus.CounterVec
 }
 
-var phases = []v1alpha1.RolloutPhase{v1alpha1.RolloutPhaseHealthy, v1alpha1.RolloutPhaseDegraded,
-	v1alpha1.RolloutPhaseProgressing, v1alpha1.RolloutPhasePaused}
+func phases() []v1alpha1.RolloutPhase {
+	return []v1alpha1.RolloutPhase{v1alpha1.RolloutPhaseHealthy, v1alpha1.RolloutPhaseDegraded,
+		v1alpha1.RolloutPhaseProgressing, v1alpha1.RolloutPhasePaused}
+}
 
-var runPhases = []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhasePending, v1alpha1.AnalysisPhaseRunning,
-	v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseError,
-	v1alpha1.AnalysisPhaseInconclusive}
+func runPhases() []v1alpha1.AnalysisPhase {
+	return []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhasePending, v1alpha1.AnalysisPhaseRunning,
+		v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseError,
+		v1alpha1.AnalysisPhaseInconclusive}
+}
 
 // NewMetrics creates and registers the metrics on a fresh registry.
 func NewMetrics() *Metrics {
@@ -98,7 +102,7 @@ func (m *Metrics) observeRollout(ro *v1alpha1.Rollout, took time.Duration, err e
 		router = strings.Join(names, ",")
 	}
 	m.rolloutInfo.WithLabelValues(ro.Namespace, ro.Name, strategy, router, string(ro.Status.Phase)).Set(1)
-	for _, p := range phases {
+	for _, p := range phases() {
 		v := 0.0
 		if p == ro.Status.Phase {
 			v = 1
@@ -138,7 +142,7 @@ func (m *Metrics) observeRun(run *v1alpha1.AnalysisRun, took time.Duration) {
 				cur = r.Phase
 			}
 		}
-		for _, p := range runPhases {
+		for _, p := range runPhases() {
 			v := 0.0
 			if p == cur {
 				v = 1

@@ -10,8 +10,8 @@ import (
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 )
 
-// argRef matches {{args.name}} (spaces inside the braces allowed, as fasttemplate trims them).
-var argRef = regexp.MustCompile(`\{\{\s*args\.([A-Za-z0-9_.\-]+)\s*\}\}`)
+// argRefPattern matches {{args.name}} (spaces inside the braces allowed, as fasttemplate trims them).
+const argRefPattern = `\{\{\s*args\.([A-Za-z0-9_.\-]+)\s*\}\}`
 
 // SecretGetter reads one key of a Secret (valueFrom.secretKeyRef arguments).
 type SecretGetter func(ctx context.Context, namespace, name, key string) (string, error)
@@ -43,6 +43,7 @@ func Substitute(m v1alpha1.Metric, args map[string]string) (v1alpha1.Metric, err
 		return m, err
 	}
 	var missing []string
+	argRef := regexp.MustCompile(argRefPattern)
 	out := argRef.ReplaceAllStringFunc(string(raw), func(ref string) string {
 		name := argRef.FindStringSubmatch(ref)[1]
 		v, ok := args[name]
@@ -70,7 +71,7 @@ func ReferencedArgs(m v1alpha1.Metric) []string {
 		return nil
 	}
 	var names []string
-	for _, sm := range argRef.FindAllStringSubmatch(string(raw), -1) {
+	for _, sm := range regexp.MustCompile(argRefPattern).FindAllStringSubmatch(string(raw), -1) {
 		names = append(names, sm[1])
 	}
 	return names
