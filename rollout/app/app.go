@@ -125,7 +125,7 @@ func elect(ctx context.Context, o *Options, kube kubernetes.Interface, fn func(c
 					lost <- errors.New("lost the leader election lease")
 				}
 			},
-			OnNewLeader:      func(l string) { logger.Info("leader", "identity", l) },
+			OnNewLeader: func(l string) { logger.Info("leader", "identity", l) },
 		},
 	})
 	return nil
