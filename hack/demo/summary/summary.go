@@ -239,7 +239,11 @@ func (s *Summary) Print(w io.Writer) {
 		if !st.End.IsZero() {
 			d = st.End.Sub(st.Start).Round(100 * time.Millisecond).String()
 		}
-		fmt.Fprintf(w, "  %-5d %-7d %-9s %-9d %-7d %.1f%%\n", st.Index, st.Weight, d, st.Received, st.Canary, st.Share())
+		idx := fmt.Sprint(st.Index)
+		if st.Index < 0 {
+			idx = "v1" // before the new version was shipped
+		}
+		fmt.Fprintf(w, "  %-5s %-7d %-9s %-9d %-7d %.1f%%\n", idx, st.Weight, d, st.Received, st.Canary, st.Share())
 	}
 	fmt.Fprintln(w, "analysis (measured values, in order):")
 	for _, r := range s.analysisRows() {
