@@ -44,10 +44,12 @@ type Record struct {
 	Backend   string
 	ControlID string // synthetic in tests; never log real ones
 	KeyHash   string
-	Type      string
-	Conn      int // backend-side connection number
-	Seq       int // position on that connection
-	At        time.Time
+	// PayloadHash is a truncated SHA-256 of the exact payload bytes (byte-transparency checks).
+	PayloadHash string
+	Type        string
+	Conn        int // backend-side connection number
+	Seq         int // position on that connection
+	At          time.Time
 }
 
 // Backend is an MLLP ACK server.
@@ -170,7 +172,7 @@ func (b *Backend) handle(p, out []byte, connID, seq int) ([]byte, error) {
 	}
 	b.count.Add(1)
 	if b.opts.Record {
-		b.record(h, connID, seq)
+		b.record(h, p, connID, seq)
 	}
 	if b.opts.NoACK {
 		return out, nil
@@ -218,9 +220,10 @@ func (b *Backend) appendACK(out []byte, h codec.Header, ctl []byte, code string)
 	return append(out, '\r', codec.EB, codec.CR)
 }
 
-func (b *Backend) record(h codec.Header, connID, seq int) {
+func (b *Backend) record(h codec.Header, payload []byte, connID, seq int) {
+	ph := sha256.Sum256(payload)
 	r := Record{Backend: b.opts.Name, ControlID: string(h.ControlID), Type: string(h.MessageType),
-		Conn: connID, Seq: seq, At: time.Now()}
+		Conn: connID, Seq: seq, At: time.Now(), PayloadHash: hex.EncodeToString(ph[:8])}
 	if h.HasPID {
 		sum := sha256.Sum256(append(append([]byte(nil), h.PatientID...), h.PatientIDAuth...))
 		r.KeyHash = hex.EncodeToString(sum[:8])

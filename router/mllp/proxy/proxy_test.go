@@ -3,6 +3,8 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -325,5 +327,25 @@ func TestRawFramePreserved(t *testing.T) {
 	if _, code, err := c.ReadACK([]byte("L1")); err != nil || code != "AA" {
 		t.Fatalf("%v %s", err, code)
 	}
+	sum := sha256.Sum256([]byte(msg))
+	if got := h.stable.Records()[0].PayloadHash; got != hex.EncodeToString(sum[:8]) {
+		t.Fatal("payload bytes changed on the way through the proxy")
+	}
+}
+
+func TestFrameTimeoutClosesClient(t *testing.T) {
+	h := newHarness(t, Options{FrameTimeout: 100 * time.Millisecond}, mllptest.BackendOptions{}, mllptest.BackendOptions{}, RouteConfig{})
+	c := dial(t, h.addr)
+	if _, err := c.Conn().Write([]byte("\x0bMSH|^~\\&|APP|F|R|RF|T||ADT^A01|X1|P|2.5\r")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.ReadACK([]byte("X1")); !errors.Is(err, io.EOF) {
+		t.Fatalf("want close after frame timeout, got %v", err)
+	}
+	if h.stable.Count() != 0 {
+		t.Fatal("partial frame forwarded")
+	}
+	waitFor(t, func() bool { return h.counter(t, "errors", "mllp-listener", "none", ReasonFraming) == 1 },
+		"framing errors %d", func() int64 { return int64(h.counter(t, "errors", "mllp-listener", "none", ReasonFraming)) })
 	_ = codec.SB
 }

@@ -248,17 +248,17 @@ func (s *session) relay(rs *routeState, kind int, ack codec.Frame, controlID []b
 		s.p.log.Warn("invalid backend answer, closing client connection", "backend", backendName(kind), "reason", reason)
 		return false, false
 	}
-	if _, err := s.conn.Write(ack.Raw); err != nil {
-		return false, false
-	}
 	rs.m.ack(kind, code)
 	switch string(code) {
 	case "AE", "AR", "CE", "CR", "commit_nak":
 		rs.m.err(kind, ReasonNAK)
 	case "CA":
-		return follows, true
+		more = follows
 	}
-	return false, true
+	if _, err := s.conn.Write(ack.Raw); err != nil {
+		return false, false
+	}
+	return more, true
 }
 
 // ackCode validates an answer frame and returns its code label, or a failure reason.
