@@ -145,6 +145,14 @@ func TestStatusExitCodes(t *testing.T) {
 	_, errOut, code = te.run(t, "status", roName, "--until", "healthy")
 	mustCode(t, code, ExitDegraded, errOut)
 	golden(t, "status-degraded-stderr", errOut)
+
+	// retry cleared status.abort; the controller has not reconciled the phase yet: keep waiting.
+	ro.Status.Abort = false
+	if err := te.dyn.Tracker().Update(v1alpha1.GroupVersionResource(v1alpha1.RolloutResource), toU(t, ro, "argoproj.io/v1alpha1", "Rollout"), testNS); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = te.run(t, "status", roName, "--until", "paused", "--watch=false")
+	mustCode(t, code, ExitTimeout, errOut)
 }
 
 // patches returns the (subresource, patch) of every patch action.

@@ -57,8 +57,15 @@ const (
 // check evaluates ro against u. Degraded or aborted beats everything but an already reached
 // paused/healthy target.
 func (u until) check(ro *v1alpha1.Rollout) verdict {
-	phase, _ := view.Phase(ro)
-	if ro.Status.Abort || phase == v1alpha1.RolloutPhaseDegraded {
+	phase, msg := view.Phase(ro)
+	if ro.Status.Abort {
+		return degraded
+	}
+	if phase == v1alpha1.RolloutPhaseDegraded {
+		if strings.HasPrefix(msg, view.ReasonRolloutAborted) {
+			// status.abort is false again: a retry the controller has not reconciled yet.
+			return waiting
+		}
 		return degraded
 	}
 	ok := false
