@@ -218,3 +218,13 @@ func BenchmarkParseHeader1KB(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkParseACK(b *testing.B) {
+	p := []byte("MSH|^~\\&|RECV|HOSP|APP|FAC|20260101000000||ACK|A123|P|2.5\rMSA|AA|C123\r")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := ParseACK(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -115,6 +115,19 @@ func splitFields(p []byte, sep byte, out [][]byte) []byte {
 	return p
 }
 
+// nextSegEnd returns the index of the first CR or LF in p, or -1.
+func nextSegEnd(p []byte) int {
+	i := bytes.IndexByte(p, '\r')
+	lim := p
+	if i >= 0 {
+		lim = p[:i]
+	}
+	if j := bytes.IndexByte(lim, '\n'); j >= 0 {
+		return j
+	}
+	return i
+}
+
 func isSegEnd(b byte) bool { return b == '\r' || b == '\n' }
 
 // segment returns p up to (not including) the first CR or LF.
@@ -130,9 +143,9 @@ func segment(p []byte) []byte {
 // findSegment returns the first segment (after the first) named a b c followed by sep.
 func findSegment(p []byte, a, b, c, sep byte) []byte {
 	for len(p) > 0 {
-		i := 0
-		for i < len(p) && !isSegEnd(p[i]) {
-			i++
+		i := nextSegEnd(p)
+		if i < 0 {
+			return nil
 		}
 		for i < len(p) && isSegEnd(p[i]) {
 			i++
