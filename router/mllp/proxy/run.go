@@ -51,7 +51,11 @@ func Run(ctx context.Context, o RunOptions) error {
 		return errors.New("--listen or --tls-listen is required")
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
 	m, err := NewMetrics(reg)
 	if err != nil {
 		return err
