@@ -6,17 +6,18 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 rc=0
-printf '%-24s %-8s %-6s %s\n' COMPONENT PID STATE 'RSS(MiB)'
+printf '%-24s %-8s %-6s %-9s %s\n' COMPONENT PID STATE 'RSS(MiB)' 'PEAK(MiB)'
 for c in "${COMPONENTS[@]}"; do
 	pid=$(component_pid "$c")
-	state=down rss=-
+	state=down rss=- peak=-
 	if component_alive "$c"; then
 		state=up
-		rss=$(($(ps -o rss= -p "$pid") / 1024))
+		rss=$(($(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status") / 1024))
+		peak=$(($(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status") / 1024))
 	else
 		rc=1
 	fi
-	printf '%-24s %-8s %-6s %s\n' "$c" "${pid:--}" "$state" "$rss"
+	printf '%-24s %-8s %-6s %-9s %s\n' "$c" "${pid:--}" "$state" "$rss" "$peak"
 done
 if [[ -f "$KUBECONFIG_FILE" ]] && kubectl --kubeconfig "$KUBECONFIG_FILE" --request-timeout=3s get --raw /readyz >/dev/null 2>&1; then
 	echo "apiserver /readyz: ok    KUBECONFIG=$KUBECONFIG_FILE"
