@@ -133,8 +133,9 @@ func TestInitFailureDoesNotCrash(t *testing.T) {
 func startDirect(t *testing.T, env []string, args ...string) plugins.TrafficRouter {
 	t.Helper()
 	cmd := exec.Command(framework.Binary(t, pluginBinary), args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = withEnv(env)
 	client := goplugin.NewClient(&goplugin.ClientConfig{
+		SkipHostEnv:     true, // else go-plugin appends the test's environment after cmd.Env, and it wins
 		HandshakeConfig: plugins.Handshake(plugins.KindTrafficRouter),
 		Plugins:         plugins.PluginSet(plugins.KindTrafficRouter, 30*time.Second),
 		Cmd:             cmd,
@@ -154,6 +155,22 @@ func startDirect(t *testing.T, env []string, args ...string) plugins.TrafficRout
 		t.Fatalf("dispensed %T", raw)
 	}
 	return r
+}
+
+// withEnv returns the test's environment with the KEY=VALUE pairs of overrides replacing it.
+func withEnv(overrides []string) []string {
+	keys := map[string]bool{}
+	for _, kv := range overrides {
+		k, _, _ := strings.Cut(kv, "=")
+		keys[k] = true
+	}
+	var out []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !keys[k] {
+			out = append(out, kv)
+		}
+	}
+	return append(out, overrides...)
 }
 
 // writeKubeconfig writes a kubeconfig for the test cluster that authenticates with token.
