@@ -118,7 +118,10 @@ func waitApplied(t *testing.T, env *framework.Env, weight int32) {
 		if err != nil {
 			return false, err
 		}
-		return api.Applied(r, weight, time.Now()), fmt.Errorf("status %+v generation %d", r.Status, r.Generation)
+		if api.Applied(r, weight, time.Now()) {
+			return true, nil
+		}
+		return false, fmt.Errorf("status %+v generation %d", r.Status, r.Generation)
 	}, "replica status reports weight %d", weight)
 }
 
@@ -166,17 +169,20 @@ func TestWatchMode(t *testing.T) {
 			return canary.Count() > before+20, nil
 		}, "canary traffic after weight 50")
 		waitApplied(t, env, 50)
-		r, err := getRoute(t.Context(), env)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := r.Status.Replicas[0]
-		if e.Name != replica || !e.Ready || !e.Fresh(time.Now()) || e.ObservedGeneration != r.Generation ||
-			e.CanaryMessages == 0 || e.StableMessages == 0 || e.StableEndpoints != 1 || e.CanaryEndpoints != 1 {
-			t.Fatalf("replica status %+v (generation %d)", e, r.Generation)
-		}
-		share := float64(e.CanaryMessages) / float64(e.CanaryMessages+e.StableMessages)
-		t.Logf("status: stable %d canary %d (canary share since start %.2f)", e.StableMessages, e.CanaryMessages, share)
+		var e api.ReplicaStatus
+		framework.Eventually(t, 3*api.HeartbeatInterval, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+			r, err := getRoute(ctx, env)
+			if err != nil || len(r.Status.Replicas) != 1 {
+				return false, fmt.Errorf("route %v err %v", r, err)
+			}
+			e = r.Status.Replicas[0]
+			if e.Name != replica || !e.Ready || !e.Fresh(time.Now()) || e.ObservedGeneration != r.Generation ||
+				e.CanaryMessages == 0 || e.StableMessages == 0 || e.StableEndpoints != 1 || e.CanaryEndpoints != 1 {
+				return false, fmt.Errorf("replica status %+v (generation %d)", e, r.Generation)
+			}
+			return true, nil
+		}, "a heartbeat with canary counts")
+		t.Logf("status: stable %d canary %d messages since start", e.StableMessages, e.CanaryMessages)
 	})
 
 	t.Run("heartbeat advances", func(t *testing.T) {
@@ -219,7 +225,10 @@ func TestWatchMode(t *testing.T) {
 				if err != nil || len(s) != 1 {
 					return false, fmt.Errorf("samples %v err %v", s, err)
 				}
-				return !math.IsNaN(s[0].Value), fmt.Errorf("value %v", s[0].Value)
+				if math.IsNaN(s[0].Value) {
+					return false, fmt.Errorf("value %v", s[0].Value)
+				}
+				return true, nil
 			}, "query %s", q)
 		}
 	})
