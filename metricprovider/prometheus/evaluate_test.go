@@ -129,3 +129,12 @@ func TestEvalTime(t *testing.T) {
 		t.Fatalf("evalTime(1) err = %v", err)
 	}
 }
+
+func BenchmarkEvaluate(b *testing.B) {
+	result := []float64{0.0012}
+	for b.Loop() {
+		if out := Evaluate(result, cSucc, cFail); out.Phase != v1alpha1.AnalysisPhaseSuccessful {
+			b.Fatalf("phase %s", out.Phase)
+		}
+	}
+}
