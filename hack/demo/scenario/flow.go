@@ -87,7 +87,7 @@ func (r *runner) canary(ctx context.Context, stable string) error {
 		return err
 	}
 	r.say("canary pod-template hash %s; watching: kubectl nerve get rollout %s -n %s -w --until completed", canary, RolloutName, r.cfg.Namespace)
-	go func() { steps <- r.recordSteps(recCtx) }()
+	go func() { steps <- r.recordSteps(recCtx, stable) }()
 	view := r.startView(ctx)
 	result, detail, err := r.waitOutcome(ctx, stable, canary)
 	if err != nil {

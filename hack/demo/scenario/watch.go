@@ -153,7 +153,9 @@ func currentWeight(ro *v1alpha1.Rollout) int32 {
 }
 
 // recordSteps logs a step event whenever the step index or weight changes.
-func (r *runner) recordSteps(ctx context.Context) error {
+// Once the new version is promoted (stable = current hash, not the old
+// stable) its share is 100, whatever the router weights say.
+func (r *runner) recordSteps(ctx context.Context, oldStable string) error {
 	last := ""
 	t := time.NewTicker(150 * time.Millisecond)
 	defer t.Stop()
@@ -165,8 +167,11 @@ func (r *runner) recordSteps(ctx context.Context) error {
 				idx = *ro.Status.CurrentStepIndex
 			}
 			w := currentWeight(ro)
-			if ro.Status.Abort {
+			switch {
+			case ro.Status.Abort:
 				w = 0
+			case ro.Status.StableRS != "" && ro.Status.StableRS != oldStable && ro.Status.StableRS == ro.Status.CurrentPodHash:
+				w = 100
 			}
 			key := fmt.Sprintf("%d/%d/%t", idx, w, ro.Status.Abort)
 			if key != last {
