@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -378,5 +379,40 @@ func TestRelativeFileLocation(t *testing.T) {
 	h := newHost(t, Options{WorkDir: work}, e)
 	if _, err := h.TrafficRouter(context.Background(), "test/rel"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestConcurrentCallsAndRespawn(t *testing.T) {
+	ctx := context.Background()
+	h := newHost(t, Options{Logger: hclog.NewNullLogger()},
+		entry(t, plugins.KindTrafficRouter, "test/r", testbin.GoodRouter, "--crash-on=SetHeaderRoute"))
+	r, err := h.TrafficRouter(ctx, "test/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := 0; i < 8; i++ {
+		wg.Go(func() {
+			ro := rollout()
+			ro.Name = fmt.Sprintf("web-%d", i)
+			for j := 0; j < 10; j++ {
+				if err := r.SetWeight(ctx, ro, int32(j), nil); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// A crash in the middle is contained to the calls in flight; the plugin comes back.
+	if err := r.SetHeaderRoute(ctx, rollout(), &v1alpha1.SetHeaderRoute{Name: "h"}); err == nil {
+		t.Fatal("want the crash")
+	}
+	if v, err := r.VerifyWeight(ctx, rollout(), 0, nil); err != nil || v != plugins.NotVerified {
+		t.Fatalf("after respawn: %v %v (a fresh process has no weights)", v, err)
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
