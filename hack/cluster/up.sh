@@ -195,22 +195,27 @@ NODE
 }
 
 # install_crds applies the Gateway API standard channel (first start only) and
-# the repo's manifests/crds/ (every call), then waits for Established.
+# the repo's manifests/crds/ (every call), then waits until the CRDs it applied
+# are Established (only those: a test's broken CRD must not block cluster-up).
 install_crds() {
-	local first=$1 gw
+	local first=$1 gw out names=()
 	if [[ "$first" == yes ]]; then
 		gw=$(cd "$CLUSTER_BIN" && GOFLAGS= "$GO" mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" |
 			sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
 		[[ -d "$gw/config/crd/standard" ]] || die "gateway-api $GATEWAY_API_VERSION CRDs not found (go mod download failed?)"
-		kc apply --server-side --force-conflicts -f "$gw/config/crd/standard/" >/dev/null ||
+		out=$(kc apply --server-side --force-conflicts -o name -f "$gw/config/crd/standard/") ||
 			fail_component kube-apiserver "applying the Gateway API CRDs failed"
+		mapfile -t -O "${#names[@]}" names <<<"$out"
 	fi
 	if [[ -d "$REPO_ROOT/manifests/crds" ]] && compgen -G "$REPO_ROOT/manifests/crds/*.y*ml" >/dev/null; then
-		kc apply --server-side --force-conflicts -f "$REPO_ROOT/manifests/crds/" >/dev/null ||
+		out=$(kc apply --server-side --force-conflicts -o name -f "$REPO_ROOT/manifests/crds/") ||
 			die "kubectl apply -f manifests/crds/ failed (see the error above)"
+		mapfile -t -O "${#names[@]}" names <<<"$out"
 	fi
-	kc wait --for=condition=Established crd --all --timeout="${READY_TIMEOUT}s" >/dev/null ||
-		die "CRDs not Established after ${READY_TIMEOUT}s"
+	mapfile -t names < <(printf '%s\n' "${names[@]}" | grep '^customresourcedefinition' || true)
+	((${#names[@]} == 0)) && return 0
+	kc wait --for=condition=Established --timeout="${READY_TIMEOUT}s" "${names[@]}" >/dev/null ||
+		die "CRDs not Established after ${READY_TIMEOUT}s: ${names[*]}"
 }
 
 start_prometheus() {
