@@ -351,3 +351,33 @@ func TestTCPAndTLSRouteWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRouteInAnotherNamespace(t *testing.T) {
+	rule := weightedHTTPRule("")
+	ns := gatewayv1.Namespace(testNS)
+	rule.BackendRefs[0].Namespace = &ns
+	rule.BackendRefs[1].Namespace = &ns
+	rt := httpRoute(routeName, rule)
+	rt.Namespace = "gateways"
+	f := newFixture(t, rt, service("exp", corev1.ServicePort{Port: 81}))
+	ro := rollout(`{"httpRoute":"fhir","namespace":"gateways"}`)
+	if err := f.r.SetWeight(context.Background(), ro, 20, []v1alpha1.WeightDestination{{ServiceName: "exp", Weight: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.gw.GatewayV1().HTTPRoutes("gateways").Get(context.Background(), routeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := got.Spec.Rules[0].BackendRefs
+	if *refs[0].Weight != 75 || *refs[1].Weight != 20 || len(refs) != 3 || refs[2].Namespace == nil || string(*refs[2].Namespace) != testNS {
+		t.Fatalf("cross-namespace weights: %s", mustJSON(t, refs))
+	}
+}
+
+func TestDescribeAPIErrorWithoutCRDs(t *testing.T) {
+	err := apierrors.NewGenericServerResponse(404, "get", schema.GroupResource{Group: gatewayv1.GroupName, Resource: "tlsroutes"}, "x", "", 0, false)
+	got := describeAPIError(err, "get", target{Kind: KindTLSRoute, Namespace: "ns", Name: "x"})
+	if !strings.Contains(got.Error(), "does not serve tlsroutes.gateway.networking.k8s.io") {
+		t.Fatalf("got %v", got)
+	}
+}
