@@ -100,4 +100,3 @@ func writes(d *dynamicfake.FakeDynamicClient) int {
 func replica(name string, gen int64, w int32, age time.Duration) api.ReplicaStatus {
 	return api.ReplicaStatus{Name: name, ObservedGeneration: gen, Weight: w, Ready: true, HeartbeatTime: metav1.NewTime(epoch.Add(-age))}
 }
-
