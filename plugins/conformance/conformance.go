@@ -159,7 +159,6 @@ type suite struct {
 	bin     string
 	opts    Options
 	proc    *host.Process
-	order   []string
 	results map[string]*Result
 }
 
@@ -169,7 +168,6 @@ func (s *suite) note(method, pass string, ok bool, detail string) {
 	if !seen {
 		r = &Result{Method: method, Pass: true}
 		s.results[method] = r
-		s.order = append(s.order, method)
 	}
 	r.Pass = r.Pass && ok
 	part := pass + ": " + detail
@@ -198,8 +196,14 @@ func (s *suite) run(ctx context.Context) (*Report, error) {
 	} else if err := s.pass(ctx, "after InitPlugin", true); err != nil {
 		return nil, err
 	}
-	for _, m := range s.order {
-		rep.Results = append(rep.Results, *s.results[m])
+	methods := plugins.TrafficRouterMethods()
+	if s.opts.Kind == plugins.KindMetricProvider {
+		methods = plugins.MetricProviderMethods()
+	}
+	for _, m := range methods { // the protocol's order: InitPlugin first
+		if r, ok := s.results[m]; ok {
+			rep.Results = append(rep.Results, *r)
+		}
 	}
 	return rep, nil
 }
