@@ -13,11 +13,13 @@ TOTAL_START=$(now_ms)
 
 phase() { log "phase $1: $(elapsed "$2")"; }
 
-# ensure_packages installs Debian's prometheus and openssl when they are missing.
+# ensure_packages installs the Debian packages up.sh needs (prometheus, openssl,
+# curl, iproute2 for ss) when they are missing; nothing when all are present.
 ensure_packages() {
-	local missing=() sudo=()
-	command -v prometheus >/dev/null || missing+=(prometheus)
-	command -v openssl >/dev/null || missing+=(openssl)
+	local missing=() sudo=() pair
+	for pair in prometheus:prometheus openssl:openssl curl:curl ss:iproute2; do
+		command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+	done
 	((${#missing[@]} == 0)) && return 0
 	if ((EUID != 0)); then
 		command -v sudo >/dev/null || die "missing ${missing[*]} and not root (no sudo): install them with apt-get"
@@ -257,7 +259,6 @@ ENV
 main() {
 	local t crds_pid
 	command -v kubectl >/dev/null || die "kubectl is not on PATH"
-	command -v curl >/dev/null || die "curl is not on PATH"
 	# One machine-wide lock: the ports are machine-wide, and parallel
 	# `make e2e` runs must not start two clusters.
 	exec 8>"${TMPDIR:-/tmp}/nerve-cluster-up.lock"
@@ -265,6 +266,9 @@ main() {
 		log "another cluster-up is running; waiting for it"
 		flock 8
 	fi
+	t=$(now_ms)
+	ensure_packages
+	phase "packages" "$t"
 
 	if cluster_healthy; then
 		t=$(now_ms)
@@ -277,10 +281,6 @@ main() {
 		log "stale or partial cluster state found: cleaning it up"
 		"$CLUSTER_SCRIPTS/down.sh"
 	fi
-
-	t=$(now_ms)
-	ensure_packages
-	phase "packages" "$t"
 
 	t=$(now_ms)
 	cache_valid || "$CLUSTER_SCRIPTS/build.sh"
