@@ -33,8 +33,9 @@
 // the weight, so a router removes them (RemoveManagedRoutes) on abort. If the
 // canary has no endpoints, messages (matched or not) go to stable.
 //
-// Mirror: a copy of mirror.percentage % of messages (by the same key bucket)
-// is sent to shadowService and its ACK discarded. The proxy refuses to mirror
+// Mirror: a copy of mirror.percentage % of messages (chosen by a salted hash
+// of the same sticky key, so with pid3 a patient's messages are mirrored all
+// or none) is sent to shadowService and its ACK discarded. The proxy refuses to mirror
 // (reports Ready=false with a message, and routes normally without mirroring)
 // unless that Service carries the label ShadowLabel="true": a mirrored message
 // stored twice by a committing backend is a duplicate clinical record.
