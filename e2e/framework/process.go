@@ -166,11 +166,9 @@ func (p *Process) WaitContext(ctx context.Context) error {
 	}
 }
 
-// Signal sends sig to the process group.
+// Signal sends sig to the process group (children included, even after the
+// process itself exited).
 func (p *Process) Signal(sig syscall.Signal) error {
-	if p.Exited() {
-		return nil
-	}
 	err := syscall.Kill(-p.Pid(), sig)
 	if errors.Is(err, syscall.ESRCH) {
 		return nil
