@@ -21,7 +21,13 @@ type session struct {
 	connHash uint64
 	scratch  []byte
 	m        *svcMetrics
+	// downUntil backs off dialling a backend that just refused or timed out,
+	// so an unreachable canary costs one dial per second, not one per message.
+	downUntil [2]time.Time
 }
+
+// connectBackoff is how long a session skips dialling a backend after a connect failure.
+const connectBackoff = time.Second
 
 func newSession(p *Proxy, c net.Conn) *session {
 	s := &session{p: p, conn: c}
@@ -207,11 +213,16 @@ func (s *session) dial(rs *routeState, kind int) (*upstream, error) {
 	if len(set.addrs) == 0 {
 		return nil, errNoEndpoints
 	}
+	if !s.downUntil[kind].IsZero() && time.Now().Before(s.downUntil[kind]) {
+		return nil, errBackoff
+	}
 	addr := set.addrs[s.p.rr.Add(1)%uint64(len(set.addrs))]
 	u, err := dialUpstream(addr, s.p.opts.DialTimeout, rs.m)
 	if err != nil {
+		s.downUntil[kind] = time.Now().Add(connectBackoff)
 		return nil, err
 	}
+	s.downUntil[kind] = time.Time{}
 	u.set = set
 	s.up[kind] = u
 	return u, nil

@@ -9,7 +9,10 @@ import (
 	"github.com/nerve-rollouts/nerve/router/mllp/codec"
 )
 
-var errNoEndpoints = errors.New("backend has no endpoints")
+var (
+	errNoEndpoints = errors.New("backend has no endpoints")
+	errBackoff     = errors.New("backend connect failed less than a second ago")
+)
 
 // upstream is one persistent MLLP connection to a backend pod.
 type upstream struct {
