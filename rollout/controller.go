@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -252,7 +253,12 @@ func (c *Controller) work(ctx context.Context, q workqueue.TypedRateLimitingInte
 			defer q.Done(ref)
 			after, err := sync(klog.NewContext(ctx, klog.LoggerWithValues(klog.FromContext(ctx), "objectRef", ref)), ref)
 			if err != nil {
-				utilruntime.HandleErrorWithContext(ctx, err, "sync failed", "objectRef", ref)
+				if apierrors.IsConflict(err) {
+					// the cache was behind our own last write; the next sync sees it
+					klog.FromContext(ctx).V(4).Info("conflict; requeued", "objectRef", ref)
+				} else {
+					utilruntime.HandleErrorWithContext(ctx, err, "sync failed", "objectRef", ref)
+				}
 				q.AddRateLimited(ref)
 				return
 			}

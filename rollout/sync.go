@@ -351,9 +351,15 @@ func (rc *rolloutCtx) persist(ctx context.Context) error {
 	}
 	ro := rc.ro.DeepCopy()
 	ro.Status = rc.status
-	_, err := rc.c.argo.UpdateRolloutStatus(ctx, ro)
+	updated, err := rc.c.argo.UpdateRolloutStatus(ctx, ro)
 	if apierrors.IsNotFound(err) {
 		return nil
+	}
+	if err == nil {
+		// keep the cache at least as new as our own write, so that the next sync (often
+		// triggered by a ReplicaSet event before the watch delivers this update) does not
+		// start from a stale status and conflict
+		_ = rc.c.rollouts.GetIndexer().Update(updated)
 	}
 	return err
 }
