@@ -20,6 +20,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/e2e/framework"
@@ -40,6 +42,7 @@ const (
 // site is one namespace's route, Services, backends and proxies.
 type site struct {
 	env            *framework.Env
+	dyn            dynamic.Interface // unthrottled enough for tight status polls
 	route          string
 	stable, canary *mllptest.Backend
 	amap           string
@@ -62,7 +65,13 @@ func installCRD(t *testing.T, env *framework.Env) {
 // fake pod IPs (ipBase.1 stable, ipBase.2 canary), the route at weight 0 and two backends.
 func newSite(t *testing.T, env *framework.Env, route, ipBase string, canaryShadow bool) *site {
 	t.Helper()
-	s := &site{env: env, route: route, stable: backend(t, "stable"), canary: backend(t, "canary")}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.QPS, cfg.Burst = 500, 1000
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &site{env: env, dyn: dyn, route: route, stable: backend(t, "stable"), canary: backend(t, "canary")}
 	stableIP, canaryIP := ipBase+".1", ipBase+".2"
 	shadow := ""
 	if canaryShadow {
@@ -139,7 +148,7 @@ func (s *site) startProxy(t *testing.T, name string) *proxy {
 }
 
 func (s *site) getRoute(ctx context.Context) (*api.MLLPRoute, error) {
-	u, err := s.env.Dynamic.Resource(api.GroupVersionResource()).Namespace(s.env.Namespace).Get(ctx, s.route, metav1.GetOptions{})
+	u, err := s.dyn.Resource(api.GroupVersionResource()).Namespace(s.env.Namespace).Get(ctx, s.route, metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -154,8 +163,10 @@ func (s *site) waitReplicas(t *testing.T, n int, w int32) {
 		if err != nil {
 			return false, err
 		}
-		ok := api.Applied(r, w, time.Now()) && len(r.Status.FreshReplicas(time.Now())) == n
-		return ok, fmt.Errorf("generation %d status %+v", r.Generation, r.Status)
+		if api.Applied(r, w, time.Now()) && len(r.Status.FreshReplicas(time.Now())) == n {
+			return true, nil
+		}
+		return false, fmt.Errorf("generation %d status %+v", r.Generation, r.Status)
 	}, "%d replicas apply weight %d", n, w)
 }
 

@@ -82,6 +82,10 @@ func (r *Router) client() (dynamic.Interface, error) {
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "nerve-mllp-router"
+	if cfg.QPS == 0 {
+		// VerifyWeight polls while it waits; client-go's default (5 QPS) would throttle it.
+		cfg.QPS, cfg.Burst = 50, 100
+	}
 	d, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("MLLP router not initialised: dynamic client: %w", err)
