@@ -48,7 +48,7 @@ func TestSeedRollout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(calls), `service=\\\"mllp-listener\\\"`) || strings.Contains(string(calls), "{{args") {
+	if !strings.Contains(string(calls), `service=\"mllp-listener\"`) || strings.Contains(string(calls), "{{args") {
 		t.Errorf("provider calls lack the substituted query:\n%.600s", calls)
 	}
 
