@@ -17,14 +17,18 @@ CACHE_ROOT=${NERVE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/nerve}
 CLUSTER_KEY=k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_${GO_VERSION}
 CLUSTER_BIN=${CLUSTER_BIN_OVERRIDE:-$CACHE_ROOT/cluster/$CLUSTER_KEY}
 
-# Ports (all on 127.0.0.1).
-ETCD_CLIENT_PORT=2379
-ETCD_PEER_PORT=2380
-APISERVER_PORT=6443
-KCM_PORT=10257
-SCHEDULER_PORT=10259
-KWOK_PORT=10247
-PROMETHEUS_PORT=9090
+# Ports (all on 127.0.0.1). NERVE_CLUSTER_PORT_OFFSET shifts all of them, so a
+# second clone (e.g. CI on a developer's machine) can run beside a cluster that
+# is already up; tests find the ports through .cluster/env and the kubeconfig.
+PORT_OFFSET=${NERVE_CLUSTER_PORT_OFFSET:-$(sed -n 's/^NERVE_CLUSTER_PORT_OFFSET=//p' "$STATE_DIR/env" 2>/dev/null || true)}
+PORT_OFFSET=${PORT_OFFSET:-0}
+ETCD_CLIENT_PORT=$((2379 + PORT_OFFSET))
+ETCD_PEER_PORT=$((2380 + PORT_OFFSET))
+APISERVER_PORT=$((6443 + PORT_OFFSET))
+KCM_PORT=$((10257 + PORT_OFFSET))
+SCHEDULER_PORT=$((10259 + PORT_OFFSET))
+KWOK_PORT=$((10247 + PORT_OFFSET))
+PROMETHEUS_PORT=$((9090 + PORT_OFFSET))
 
 # Start order; down.sh stops in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok prometheus)

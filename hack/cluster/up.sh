@@ -59,7 +59,8 @@ check_ports() {
 		for p in $(port_of "$c"); do
 			line=$(port_listener "$p")
 			[[ -z "$line" ]] || die "port $p (for $c) is already in use: $line
-  stop that process, or run 'make cluster-down' if it is a cluster from another checkout"
+  stop that process, run 'make cluster-down' in the checkout that owns it, or
+  set NERVE_CLUSTER_PORT_OFFSET (e.g. 10000) to run a second cluster beside it"
 		done
 	done
 }
@@ -256,6 +257,7 @@ PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
 PROMETHEUS_TARGETS_DIR=$PROM_TARGETS_DIR
 CLUSTER_BIN=$CLUSTER_BIN
 CLUSTER_STATE=$STATE_DIR
+NERVE_CLUSTER_PORT_OFFSET=$PORT_OFFSET
 ENV
 	mv "$ENV_FILE.tmp" "$ENV_FILE"
 }
