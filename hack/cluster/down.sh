@@ -21,7 +21,7 @@ stop_component() {
 	fi
 	t0=$(now_ms)
 	kill -TERM "$pid" 2>/dev/null || true
-	while kill -0 "$pid" 2>/dev/null; do
+	while pid_running "$pid"; do
 		if (($(now_ms) - t0 > STOP_TIMEOUT * 1000)); then
 			log "$c (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
 			kill -KILL "$pid" 2>/dev/null || true

@@ -83,6 +83,15 @@ component_alive() {
 	[[ "$(basename "$exe")" == "$1" ]]
 }
 
+# pid_running succeeds while pid exists and is not a zombie (reparented
+# processes stay zombies until PID 1 reaps them, which can take a second).
+pid_running() {
+	local state
+	kill -0 "$1" 2>/dev/null || return 1
+	state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n "$state" && "$state" != Z && "$state" != X ]]
+}
+
 # port_of prints the 127.0.0.1 port a component listens on.
 port_of() {
 	case $1 in
