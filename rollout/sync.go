@@ -331,6 +331,9 @@ func (rc *rolloutCtx) progressed() bool {
 
 // persistAnd persists the status and returns err (or the persist error).
 func (rc *rolloutCtx) persistAnd(ctx context.Context, err error) error {
+	if err != nil && !apierrors.IsConflict(err) && !rc.status.Abort {
+		rc.setCond(v1alpha1.RolloutProgressing, corev1.ConditionTrue, reasonReconcileError, reconcileErrMsg(err), false)
+	}
 	if err != nil {
 		rc.status.Phase, rc.status.Message = phase(rc.ro, rc.status)
 		if perr := rc.persist(ctx); perr != nil {

@@ -42,6 +42,8 @@ type suite struct {
 	metrics    string
 	routers    []string
 	metricsReg []string
+	// badRouterSum registers the router with a wrong sha256.
+	badRouterSum bool
 }
 
 // newSuite creates the namespace, registers the test plugins in argo-rollouts-config and starts
@@ -83,8 +85,12 @@ func (s *suite) writeConfig() {
 		fmt.Fprintf(&mp, "- name: %s\n  location: file://%s\n  sha256: %s\n  args: [\"--values\", %q]\n", n, metric, sha(s.t, metric), s.valuesDir)
 	}
 	var tr strings.Builder
+	routerSum := sha(s.t, router)
+	if s.badRouterSum {
+		routerSum = strings.Repeat("ab", 32)
+	}
 	for _, n := range s.routers {
-		fmt.Fprintf(&tr, "- name: %s\n  location: file://%s\n  sha256: %s\n  args: [\"--record\", %q]\n", n, router, sha(s.t, router), s.recordFile)
+		fmt.Fprintf(&tr, "- name: %s\n  location: file://%s\n  sha256: %s\n  args: [\"--record\", %q]\n", n, router, routerSum, s.recordFile)
 	}
 	cm := map[string]any{
 		"apiVersion": "v1", "kind": "ConfigMap",
