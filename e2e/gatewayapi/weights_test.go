@@ -3,10 +3,15 @@
 package gatewayapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/plugins"
@@ -175,5 +180,46 @@ func TestDropInForLabsPlugin(t *testing.T) {
 	// The default-named plugin finds no config under its own key and says so.
 	if err := h.router.SetWeight(t.Context(), ro, 30, nil); err == nil || !strings.Contains(err.Error(), gatewayapi.LabsPluginName) {
 		t.Fatalf("nerve/gatewayAPI on a labs-keyed Rollout: %v", err)
+	}
+}
+
+// TestConcurrentWritersAreRetried keeps another writer busy on the route (every 10ms, far busier
+// than any real controller) while the plugin sets weights: each JSON patch tests the
+// resourceVersion it planned against, so the API server rejects stale patches, and the plugin
+// re-reads and re-plans instead of failing.
+func TestConcurrentWritersAreRetried(t *testing.T) {
+	h := setup(t, "--verifyWait=0s")
+	h.env.Apply(t, webRoute)
+	ri := h.resource(t, "HTTPRoute", "")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	go func() {
+		n := 0
+		for ctx.Err() == nil {
+			patch := fmt.Sprintf(`{"metadata":{"annotations":{"e2e/other-writer":"%d"}}}`, n)
+			if _, err := ri.Patch(ctx, "web", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err == nil {
+				n++
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		done <- n
+	}()
+	ro := h.rollout(`{"httpRoute":"web"}`)
+	for i := range 20 {
+		w := int32(i*5 + 1)
+		if err := h.router.SetWeight(t.Context(), ro, w, nil); err != nil {
+			cancel()
+			<-done
+			t.Fatalf("SetWeight(%d) with a concurrent writer: %v", w, err)
+		}
+		if got := weights(h.httpRoute(t, "web"), 0); got[canarySvc] != fmt.Sprint(w) {
+			cancel()
+			<-done
+			t.Fatalf("weight %d: %v", w, got)
+		}
+	}
+	cancel()
+	if n := <-done; n < 5 {
+		t.Fatalf("the other writer only wrote %d times; the test did not race", n)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -14,8 +16,13 @@ import (
 // fieldManager names nerve in the routes' managedFields.
 const fieldManager = "nerve-gatewayapi"
 
-// maxPatchAttempts bounds the read-plan-patch loop when the route changes under us.
-const maxPatchAttempts = 8
+// maxPatchAttempts bounds the read-plan-patch loop when the route changes under us; between
+// attempts it backs off from firstBackoff, doubling up to maxBackoff, with jitter.
+const (
+	maxPatchAttempts = 10
+	firstBackoff     = 10 * time.Millisecond
+	maxBackoff       = 500 * time.Millisecond
+)
 
 // patchOp is one RFC 6902 JSON patch operation.
 type patchOp struct {
@@ -72,11 +79,27 @@ func reconcileRoute(ctx context.Context, gw gwclient.Interface, t target, plan p
 			return false, fmt.Errorf("patch %s rejected: %w", t, err)
 		}
 		lastErr = err
-		if err := ctx.Err(); err != nil {
+		if err := sleepBackoff(ctx, attempt); err != nil {
 			return false, err
 		}
 	}
 	return false, fmt.Errorf("patch %s: still conflicting after %d attempts: %w", t, maxPatchAttempts, lastErr)
+}
+
+// sleepBackoff waits before attempt+1: firstBackoff·2^attempt (at most maxBackoff), plus up to
+// half of that again at random so that competing writers spread out.
+func sleepBackoff(ctx context.Context, attempt int) error {
+	d := firstBackoff << min(attempt, 6)
+	d = min(d, maxBackoff)
+	d += rand.N(d/2 + 1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // routeMoved reports whether the route's resourceVersion is no longer rv.
