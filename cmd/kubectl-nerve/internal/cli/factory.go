@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -35,14 +36,16 @@ type Factory struct {
 
 // NewFactory returns a Factory for the real cluster described by getter.
 func NewFactory(getter genericclioptions.RESTClientGetter) *Factory {
-	restConfig := func() (*rest.Config, error) {
+	// The kubeconfig is read once per process; both clients share the config (and so the
+	// connection).
+	restConfig := sync.OnceValues(func() (*rest.Config, error) {
 		cfg, err := getter.ToRESTConfig()
 		if err != nil {
 			return nil, err
 		}
 		cfg.QPS, cfg.Burst = 50, 100
 		return cfg, nil
-	}
+	})
 	return &Factory{
 		Getter: getter,
 		Now:    time.Now,

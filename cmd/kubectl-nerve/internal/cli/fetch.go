@@ -75,25 +75,38 @@ func (c *clients) getRollout(ctx context.Context, name string) (*unstructured.Un
 
 // runsOf lists the AnalysisRuns owned by the Rollout with uid.
 func (c *clients) runsOf(ctx context.Context, uid types.UID) ([]v1alpha1.AnalysisRun, []unstructured.Unstructured, error) {
+	all, err := c.listRuns(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ownedRuns(all, uid)
+}
+
+// listRuns lists every AnalysisRun of the namespace (none when the CRD is missing).
+func (c *clients) listRuns(ctx context.Context) ([]unstructured.Unstructured, error) {
 	list, err := c.analysisRuns().List(ctx, metav1.ListOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, nil, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("list analysisruns: %w", err)
+		return nil, fmt.Errorf("list analysisruns: %w", err)
 	}
+	return list.Items, nil
+}
+
+func ownedRuns(items []unstructured.Unstructured, uid types.UID) ([]v1alpha1.AnalysisRun, []unstructured.Unstructured, error) {
 	var runs []v1alpha1.AnalysisRun
 	var raw []unstructured.Unstructured
-	for i := range list.Items {
-		if !ownedByUID(list.Items[i].GetOwnerReferences(), uid) {
+	for i := range items {
+		if !ownedByUID(items[i].GetOwnerReferences(), uid) {
 			continue
 		}
 		var run v1alpha1.AnalysisRun
-		if err := fromUnstructured(&list.Items[i], &run); err != nil {
+		if err := fromUnstructured(&items[i], &run); err != nil {
 			return nil, nil, err
 		}
 		runs = append(runs, run)
-		raw = append(raw, list.Items[i])
+		raw = append(raw, items[i])
 	}
 	return runs, raw, nil
 }
@@ -107,21 +120,43 @@ func ownedByUID(refs []metav1.OwnerReference, uid types.UID) bool {
 	return false
 }
 
-// tree fetches the ReplicaSets, pods and AnalysisRuns of ro concurrently.
+// tree holds the ReplicaSets, pods and AnalysisRuns of a rollout.
 type tree struct {
 	rss  []appsv1.ReplicaSet
 	pods []corev1.Pod
 	runs []v1alpha1.AnalysisRun
 }
 
-func (c *clients) tree(ctx context.Context, ro *v1alpha1.Rollout) (*tree, error) {
-	sel := ""
-	if ro.Spec.Selector != nil {
-		s, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)
-		if err != nil {
-			return nil, fmt.Errorf("rollout %s selector: %w", ro.Name, err)
-		}
-		sel = s.String()
+func selectorOf(ro *v1alpha1.Rollout) (string, error) {
+	if ro.Spec.Selector == nil {
+		return "", nil
+	}
+	s, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)
+	if err != nil {
+		return "", fmt.Errorf("rollout %s selector: %w", ro.Name, err)
+	}
+	return s.String(), nil
+}
+
+// rolloutView fetches the rollout and its tree: the AnalysisRuns are listed while the rollout
+// is read, then the ReplicaSets and pods of its selector concurrently.
+func (c *clients) rolloutView(ctx context.Context, name string, now time.Time) (*unstructured.Unstructured, *v1alpha1.Rollout, view.Rollout, error) {
+	var runItems []unstructured.Unstructured
+	runsDone := make(chan error, 1)
+	go func() {
+		var err error
+		runItems, err = c.listRuns(ctx)
+		runsDone <- err
+	}()
+	u, ro, err := c.getRollout(ctx, name)
+	if err != nil {
+		<-runsDone
+		return nil, nil, view.Rollout{}, err
+	}
+	sel, err := selectorOf(ro)
+	if err != nil {
+		<-runsDone
+		return nil, nil, view.Rollout{}, err
 	}
 	t := &tree{}
 	g, gctx := errgroup.WithContext(ctx)
@@ -141,21 +176,14 @@ func (c *clients) tree(ctx context.Context, ro *v1alpha1.Rollout) (*tree, error)
 		t.pods = l.Items
 		return nil
 	})
-	g.Go(func() error {
-		runs, _, err := c.runsOf(gctx, ro.UID)
-		t.runs = runs
-		return err
-	})
-	return t, g.Wait()
-}
-
-func (c *clients) rolloutView(ctx context.Context, name string, now time.Time) (*unstructured.Unstructured, *v1alpha1.Rollout, view.Rollout, error) {
-	u, ro, err := c.getRollout(ctx, name)
-	if err != nil {
+	errTree := g.Wait()
+	if err := <-runsDone; err != nil {
 		return nil, nil, view.Rollout{}, err
 	}
-	t, err := c.tree(ctx, ro)
-	if err != nil {
+	if errTree != nil {
+		return nil, nil, view.Rollout{}, errTree
+	}
+	if t.runs, _, err = ownedRuns(runItems, ro.UID); err != nil {
 		return nil, nil, view.Rollout{}, err
 	}
 	return u, ro, view.Build(ro, t.rss, t.pods, t.runs, now), nil

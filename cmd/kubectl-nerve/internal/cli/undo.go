@@ -102,13 +102,9 @@ func sameTemplate(a, b *corev1.PodTemplateSpec) bool {
 
 // revision finds the ReplicaSet of --to-revision, or the second newest revision.
 func (o *UndoOptions) revision(ctx context.Context, ro *v1alpha1.Rollout) (*appsv1.ReplicaSet, error) {
-	sel := ""
-	if ro.Spec.Selector != nil {
-		s, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)
-		if err != nil {
-			return nil, err
-		}
-		sel = s.String()
+	sel, err := selectorOf(ro)
+	if err != nil {
+		return nil, err
 	}
 	list, err := o.c.kube.AppsV1().ReplicaSets(o.c.ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
