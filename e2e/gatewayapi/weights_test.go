@@ -184,9 +184,9 @@ func TestDropInForLabsPlugin(t *testing.T) {
 }
 
 // TestConcurrentWritersAreRetried keeps another writer busy on the route (every 10ms, far busier
-// than any real controller) while the plugin sets weights: each JSON patch tests the
-// resourceVersion it planned against, so the API server rejects stale patches, and the plugin
-// re-reads and re-plans instead of failing.
+// than any real controller) while the plugin sets weights. Weight patches are guarded by tests of
+// the backendRefs' names, not by the resourceVersion, so unrelated writes (labels, annotations, a
+// Gateway's status) do not make them fail; a stale plan is re-read and re-planned.
 func TestConcurrentWritersAreRetried(t *testing.T) {
 	h := setup(t, "--verifyWait=0s")
 	h.env.Apply(t, webRoute)

@@ -113,18 +113,22 @@ func managedRuleOps(r *route, owner string, managed []string, desired []any) []p
 			return nil
 		}
 	}
-	ops := removeRuleOps(idx)
+	ops := removeRuleOps(r, idx)
 	for _, d := range desired {
 		ops = append(ops, patchOp{Op: "add", Path: "/spec/rules/-", Value: d})
 	}
 	return ops
 }
 
-// removeRuleOps removes the rules at idx (ascending), highest first.
-func removeRuleOps(idx []int) []patchOp {
-	ops := make([]patchOp, 0, len(idx))
+// removeRuleOps removes the rules of r at idx (ascending), highest first, each guarded by a test
+// of its name.
+func removeRuleOps(r *route, idx []int) []patchOp {
+	ops := make([]patchOp, 0, 2*len(idx))
 	for k := len(idx) - 1; k >= 0; k-- {
-		ops = append(ops, patchOp{Op: "remove", Path: rulePath(idx[k])})
+		i := idx[k]
+		ops = append(ops,
+			patchOp{Op: "test", Path: rulePath(i) + "/name", Value: r.rules[i].name},
+			patchOp{Op: "remove", Path: rulePath(i)})
 	}
 	return ops
 }

@@ -46,8 +46,11 @@ func backendPath(rule, ref int) string {
 // means the route is already there.
 type planner func(r *route) ([]patchOp, error)
 
-// reconcileRoute reads the route, plans, and sends the plan as one JSON patch that first tests
-// metadata.resourceVersion, so the indexes in the plan are those of the route that was read.
+// reconcileRoute reads the route, plans, and sends the plan as one JSON patch. Every operation on
+// an existing rule or backendRef is preceded by a test of that element's name, so the patch
+// applies only while the indexes still mean what the plan read, whatever else others write (a
+// Gateway's status, labels, unrelated rules). A plan that appends (rules, backendRefs, the labels
+// map) also tests metadata.resourceVersion, so that two writers never append the same element.
 // When the route moved in between, it re-reads and re-plans. It reports whether it wrote.
 func reconcileRoute(ctx context.Context, gw gwclient.Interface, t target, plan planner) (bool, error) {
 	var lastErr error
@@ -111,14 +114,24 @@ func routeMoved(ctx context.Context, gw gwclient.Interface, t target, rv string)
 	return r.meta.ResourceVersion != rv, nil
 }
 
-// encodePatch prefixes ops with a resourceVersion test (when rv is known).
+// encodePatch prefixes ops with a resourceVersion test when rv is known and ops append.
 func encodePatch(rv string, ops []patchOp) ([]byte, error) {
 	all := make([]patchOp, 0, len(ops)+1)
-	if rv != "" {
+	if rv != "" && appends(ops) {
 		all = append(all, patchOp{Op: "test", Path: "/metadata/resourceVersion", Value: rv})
 	}
 	all = append(all, ops...)
 	return json.Marshal(all)
+}
+
+// appends reports whether ops add new elements (whose absence JSON patch cannot test).
+func appends(ops []patchOp) bool {
+	for _, op := range ops {
+		if op.Op == "add" && (strings.HasSuffix(op.Path, "/-") || op.Path == "/metadata/labels") {
+			return true
+		}
+	}
+	return false
 }
 
 // labelOps returns the operations that set (value != "") or remove (value == "") one label.

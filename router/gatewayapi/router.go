@@ -280,7 +280,7 @@ func (r *Router) SetHeaderRoute(ctx context.Context, ro *v1alpha1.Rollout, hr *v
 	return req.eachManagedTarget(ctx, "setHeaderRoute "+hr.Name, func(t target) planner {
 		return func(rt *route) ([]patchOp, error) {
 			if len(hs) == 0 {
-				return removeRuleOps(ownedRules(rt, hr.Name, managed)), nil
+				return removeRuleOps(rt, ownedRules(rt, hr.Name, managed)), nil
 			}
 			src := sourceRules(rt, w, managed)
 			if len(src) == 0 {
@@ -369,7 +369,7 @@ func (r *Router) SetMirrorRoute(ctx context.Context, ro *v1alpha1.Rollout, mr *v
 	return req.eachManagedTarget(ctx, "setMirrorRoute "+mr.Name, func(target) planner {
 		return func(rt *route) ([]patchOp, error) {
 			if len(mms) == 0 {
-				return removeRuleOps(ownedRules(rt, mr.Name, managed)), nil
+				return removeRuleOps(rt, ownedRules(rt, mr.Name, managed)), nil
 			}
 			src := sourceRules(rt, w, managed)
 			if len(src) == 0 {
@@ -398,7 +398,7 @@ func (r *Router) RemoveManagedRoutes(ctx context.Context, ro *v1alpha1.Rollout) 
 	}
 	return req.eachManagedTarget(ctx, "removeManagedRoutes", func(target) planner {
 		return func(rt *route) ([]patchOp, error) {
-			return removeRuleOps(ownedRules(rt, "", managed)), nil
+			return removeRuleOps(rt, ownedRules(rt, "", managed)), nil
 		}
 	}, func(Kind) bool { return true })
 }

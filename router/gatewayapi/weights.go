@@ -183,12 +183,13 @@ func (w weightSpec) planRule(r *route, i int, port portFunc) ([]patchOp, error) 
 		case setWeight:
 			present[string(b.Name)] = true
 			if b.Weight == nil || *b.Weight != weight {
-				ops = append(ops, patchOp{Op: "add", Path: backendPath(i, j) + "/weight", Value: weight})
+				ops = append(ops, nameTest(i, j, b), patchOp{Op: "add", Path: backendPath(i, j) + "/weight", Value: weight})
 			}
 		}
 	}
 	for k := len(removes) - 1; k >= 0; k-- {
-		ops = append(ops, patchOp{Op: "remove", Path: backendPath(i, removes[k])})
+		j := removes[k]
+		ops = append(ops, nameTest(i, j, r.rules[i].backends[j]), patchOp{Op: "remove", Path: backendPath(i, j)})
 	}
 	for _, d := range w.additional {
 		if present[d.ServiceName] {
@@ -201,6 +202,11 @@ func (w weightSpec) planRule(r *route, i int, port portFunc) ([]patchOp, error) 
 		ops = append(ops, patchOp{Op: "add", Path: rulePath(i) + "/backendRefs/-", Value: ref})
 	}
 	return ops, nil
+}
+
+// nameTest guards an operation on backendRef j of rule i: it must still name the same backend.
+func nameTest(i, j int, b gatewayv1.BackendRef) patchOp {
+	return patchOp{Op: "test", Path: backendPath(i, j) + "/name", Value: string(b.Name)}
 }
 
 // additionalRef builds the backendRef of an experiment's destination.

@@ -11,8 +11,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
+	k8stesting "k8s.io/client-go/testing"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
@@ -379,5 +381,39 @@ func TestDescribeAPIErrorWithoutCRDs(t *testing.T) {
 	got := describeAPIError(err, "get", target{Kind: KindTLSRoute, Namespace: "ns", Name: "x"})
 	if !strings.Contains(got.Error(), "does not serve tlsroutes.gateway.networking.k8s.io") {
 		t.Fatalf("got %v", got)
+	}
+}
+
+func TestPatchPreconditions(t *testing.T) {
+	var patches []string
+	f := newFixture(t, httpRoute(routeName, weightedHTTPRule("main")), service("exp", corev1.ServicePort{Port: 81}))
+	f.gw.PrependReactor("patch", "httproutes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		patches = append(patches, string(a.(k8stesting.PatchAction).GetPatch()))
+		return false, nil, nil
+	})
+	rt, _ := f.gw.Tracker().Get(gatewayv1.SchemeGroupVersion.WithResource("httproutes"), testNS, routeName)
+	route := rt.(*gatewayv1.HTTPRoute).DeepCopy()
+	route.ResourceVersion = "7"
+	route.Labels = map[string]string{"x": "y"}
+	if err := f.gw.Tracker().Update(gatewayv1.SchemeGroupVersion.WithResource("httproutes"), route, testNS); err != nil {
+		t.Fatal(err)
+	}
+	ro := rollout(httpCfg)
+	if err := f.r.SetWeight(context.Background(), ro, 10, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.r.SetWeight(context.Background(), ro, 10, []v1alpha1.WeightDestination{{ServiceName: "exp", Weight: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(patches) != 2 {
+		t.Fatalf("%d patches", len(patches))
+	}
+	// Weights only: guarded by the backendRefs' names, not by the resourceVersion.
+	if strings.Contains(patches[0], "resourceVersion") || !strings.Contains(patches[0], `{"op":"test","path":"/spec/rules/0/backendRefs/1/name","value":"fhir-canary"}`) {
+		t.Fatalf("weight patch: %s", patches[0])
+	}
+	// An append is guarded by the resourceVersion.
+	if !strings.Contains(patches[1], `{"op":"test","path":"/metadata/resourceVersion","value":"7"}`) || !strings.Contains(patches[1], `"/spec/rules/0/backendRefs/-"`) {
+		t.Fatalf("append patch: %s", patches[1])
 	}
 }
