@@ -40,9 +40,14 @@ func (r *runner) demoBin(name string) string  { return filepath.Join(r.cfg.DemoB
 // config --dir bin/plugins` (real sha256s, file:// locations), falling back
 // to computing the checksums here when the CLI cannot.
 func (r *runner) registerPlugins(ctx context.Context) error {
-	dir := filepath.Join(r.cfg.Bin, "plugins")
+	// The plugin host checks each binary's sha256 at every start: register a
+	// snapshot of bin/plugins, so a concurrent `make build` cannot change a
+	// binary under a running demo.
+	dir, err := r.snapshotPlugins()
+	if err != nil {
+		return err
+	}
 	var cm []byte
-	var err error
 	if _, serr := os.Stat(filepath.Join(dir, "nerve-mllp")); serr != nil {
 		r.say("WARNING: bin/plugins/nerve-mllp is not built: registering the demo's stand-in router (hack/demo/mllpshim) as nerve/mllp")
 		cm, err = r.ownRegistry(dir, registryEntryFor("nerve/mllp", r.demoBin("demo-mllp-router")))
@@ -70,6 +75,45 @@ type registryEntry struct {
 	Name     string `json:"name"`
 	Location string `json:"location"`
 	SHA256   string `json:"sha256"`
+}
+
+// snapshotPlugins copies bin/plugins into the run directory (removed by cleanup).
+func (r *runner) snapshotPlugins() (string, error) {
+	src := filepath.Join(r.cfg.Bin, "plugins")
+	dst := filepath.Join(r.cfg.RunDir, "plugins")
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasPrefix(e.Name(), "nerve-") || strings.Contains(e.Name(), ".") {
+			continue
+		}
+		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+			return "", err
+		}
+	}
+	return dst, nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // registryEntryFor describes one plugin binary (an error is kept for ownRegistry to report).

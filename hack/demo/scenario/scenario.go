@@ -192,6 +192,9 @@ func (r *runner) cleanup(ctx context.Context) error {
 		_ = os.Remove(filepath.Join(r.cfg.PidDir, r.runID+".target"))
 		r.target = ""
 	}
+	if err := os.RemoveAll(filepath.Join(r.cfg.RunDir, "plugins")); err != nil {
+		errs = append(errs, err)
+	}
 	if !r.cfg.KeepNamespaces {
 		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
