@@ -22,7 +22,7 @@ func (r *runner) run(ctx context.Context) error {
 		}
 	}
 
-	r.say("== 2. nerve-controller with the plugins of %s registered in %s/argo-rollouts-config", c.Bin+"/plugins", c.ControllerNamespace)
+	r.say("== 2. nerve-controller; the plugins of %s (snapshot in the run dir) registered in %s/argo-rollouts-config", c.Bin+"/plugins", c.ControllerNamespace)
 	if err := r.registerPlugins(ctx); err != nil {
 		return err
 	}
