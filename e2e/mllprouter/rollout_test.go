@@ -155,6 +155,7 @@ func TestRolloutSteps(t *testing.T) {
 		untilVerified(t, r, ro, 25, 10*time.Second)
 		must(t, "kill proxy 1", p1.proc.Kill())
 		killed := time.Now()
+		lastBeat := s.heartbeat(t, p1.name)
 		must(t, "SetWeight(50)", r.SetWeight(ctx, ro, 50, nil))
 		var named int
 		var verifiedAt time.Duration
@@ -177,8 +178,9 @@ func TestRolloutSteps(t *testing.T) {
 		if named == 0 {
 			t.Fatalf("VerifyWeight never named the killed proxy %s", p1.name)
 		}
-		if verifiedAt < api.HeartbeatFreshness-api.HeartbeatInterval {
-			t.Fatalf("verified %v after the kill: before the killed proxy's heartbeat could expire", verifiedAt)
+		if expiry := lastBeat.Add(api.HeartbeatFreshness); killed.Add(verifiedAt).Before(expiry) {
+			t.Fatalf("verified %v after the kill, before the killed proxy's last heartbeat (%v) expired at %v",
+				verifiedAt, lastBeat.Format(time.RFC3339), expiry.Format(time.RFC3339))
 		}
 		msg := s.annotation(t)
 		if !strings.Contains(msg, "by 1 live replica(s): "+p0.name) {
@@ -214,6 +216,20 @@ func (s *site) holdUntilThawed(t *testing.T, r plugins.TrafficRouter, ro *v1alph
 		t.Fatalf("verdict while %s is frozen: %q", p1.name, msg)
 	}
 	t.Logf("held: %q", msg)
+}
+
+// heartbeat returns the replica's last reported heartbeat time.
+func (s *site) heartbeat(t *testing.T, replica string) time.Time {
+	t.Helper()
+	r, err := s.getRoute(t.Context())
+	must(t, "get route", err)
+	for _, e := range r.Status.Replicas {
+		if e.Name == replica {
+			return e.HeartbeatTime.Time
+		}
+	}
+	t.Fatalf("no status entry for %s: %+v", replica, r.Status.Replicas)
+	return time.Time{}
 }
 
 // pollApplied waits (tight poll) until n fresh replicas report weight w at the current
