@@ -36,7 +36,10 @@ func TestHeaderAndMirrorRoutes(t *testing.T) {
 		return stepIs(3)(ro) && ro.Status.Phase == v1alpha1.RolloutPhasePaused
 	})
 	s.promote("hr")
-	s.waitRollout("hr", 60*time.Second, "completed", healthyAt(nil))
+	s.waitRollout("hr", 60*time.Second, "completed, weight back to 0 on the new stable", func(ro *v1alpha1.Rollout) bool {
+		w := ro.Status.Canary.Weights
+		return healthyAt(nil)(ro) && w != nil && w.Canary.Weight == 0 && w.Stable.PodTemplateHash == ro.Status.StableRS
+	})
 	var weightAtHeader, weightAtMirror int32 = -1, -1
 	last := int32(0)
 	removedAfter := false
