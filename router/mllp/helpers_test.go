@@ -18,7 +18,7 @@ import (
 
 const ns = "clinical"
 
-var epoch = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
+func epoch() time.Time { return time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC) }
 
 func baseRoute() *api.MLLPRoute {
 	r := &api.MLLPRoute{}
@@ -55,7 +55,7 @@ func newFake(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
 
 func newRouter(d *dynamicfake.FakeDynamicClient, now func() time.Time) *Router {
 	if now == nil {
-		now = func() time.Time { return epoch }
+		now = epoch
 	}
 	return New(Options{Dynamic: d, Now: now, PollInterval: time.Millisecond})
 }
@@ -98,5 +98,5 @@ func writes(d *dynamicfake.FakeDynamicClient) int {
 }
 
 func replica(name string, gen int64, w int32, age time.Duration) api.ReplicaStatus {
-	return api.ReplicaStatus{Name: name, ObservedGeneration: gen, Weight: w, Ready: true, HeartbeatTime: metav1.NewTime(epoch.Add(-age))}
+	return api.ReplicaStatus{Name: name, ObservedGeneration: gen, Weight: w, Ready: true, HeartbeatTime: metav1.NewTime(epoch().Add(-age))}
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/nerve-rollouts/nerve/router/mllp/api"
 )
 
-var _ plugins.TrafficRouter = (*Router)(nil)
+func TestImplementsTrafficRouter(t *testing.T) { var _ plugins.TrafficRouter = New(Options{}) }
 
 func TestSetWeightWritesOnceAndIsIdempotent(t *testing.T) {
 	d := newFake(routeObj(t, baseRoute()))
@@ -193,7 +193,7 @@ func TestVerifyWeightWaits(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	r := New(Options{Dynamic: d, PollInterval: time.Millisecond, Now: func() time.Time { return epoch }})
+	r := New(Options{Dynamic: d, PollInterval: time.Millisecond, Now: epoch})
 	// The fake clock never advances: a 1s verifyTimeout would poll forever without the
 	// replica catching up, so this also shows that the loop exits on Verified.
 	v, err := r.VerifyWeight(t.Context(), rollout(`{"route":"mllp-listener","verifyTimeout":"1s"}`), 5, nil)
