@@ -166,7 +166,7 @@ func explain(err error, verb string, t target) error {
 		if t.Namespace != t.rolloutNS {
 			hint = fmt.Sprintf(" (config namespace %q differs from the Rollout's namespace %q: is it the right one?)", t.Namespace, t.rolloutNS)
 		}
-		return fmt.Errorf("MLLPRoute %s not found%s: create it, or fix the plugin config fields route/namespace: %w", t.key(), hint, err)
+		return fmt.Errorf("MLLPRoute %s not found%s: create it (the CRD is manifests/crds/mllproutes.yaml), or fix the plugin config fields route/namespace: %w", t.key(), hint, err)
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("RBAC denied: the plugin (running as the controller's service account) may not %s mllproutes.%s in namespace %s: %w", verb, api.Group, t.Namespace, err)
 	}
