@@ -141,6 +141,10 @@ func (rc *rolloutCtx) timedOut(cur *v1alpha1.RolloutCondition, progressed bool) 
 	if progressed || cur == nil || cur.Reason != reasonReplicaSetUpdate {
 		return false
 	}
+	if run := rc.status.Canary.CurrentStepAnalysisRunStatus; run != nil && !run.Status.Completed() {
+		// a step analysis in progress is progress: its own limits decide when it fails
+		return false
+	}
 	secs := int32(DefaultProgressDeadlineSeconds)
 	if p := rc.ro.Spec.ProgressDeadlineSeconds; p != nil {
 		secs = *p
