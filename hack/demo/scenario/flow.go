@@ -65,6 +65,9 @@ func (r *runner) run(ctx context.Context) error {
 	if err := r.waitTraffic(ctx, 90*time.Second); err != nil {
 		return err
 	}
+	if err := r.waitBaseline(ctx, 45*time.Second); err != nil {
+		return err
+	}
 
 	return r.canary(ctx, stable)
 }

@@ -92,7 +92,7 @@ func (c Config) withDefaults() Config {
 		c.Patients = 2000
 	}
 	if c.Rate <= 0 {
-		c.Rate = 150
+		c.Rate = 100
 	}
 	if c.Out == nil {
 		c.Out = io.Discard

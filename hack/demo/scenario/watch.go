@@ -84,6 +84,31 @@ func (r *runner) waitTraffic(ctx context.Context, within time.Duration) error {
 	return nil
 }
 
+// waitBaseline waits (up to within) until the stable version alone meets
+// the template's latency gate over a 10 s window (p99 ACK latency < 5 ms),
+// so the canary does not start while the baseline itself is warming up; if
+// it never settles, the demo says so and goes on (the analysis decides).
+func (r *runner) waitBaseline(ctx context.Context, within time.Duration) error {
+	q := fmt.Sprintf(`histogram_quantile(0.99, sum(rate(mllp_ack_latency_seconds_bucket{service=%q}[10s])) by (le))`, r.cfg.ServiceName)
+	start := time.Now()
+	var v float64
+	err := poll(ctx, time.Second, within, "baseline", func(ctx context.Context) (bool, error) {
+		got, ok, err := promScalar(ctx, r.cfg.PrometheusURL, q)
+		if err != nil || !ok {
+			return false, nil
+		}
+		v = got
+		// a full 10 s window of steady traffic, under the 5 ms gate
+		return time.Since(start) >= 10*time.Second && v < 0.005, nil
+	})
+	if err != nil {
+		r.say("the baseline's p99 ACK latency is still %.2f ms after %s (a busy machine): shipping the new version anyway", v*1000, within)
+		return nil
+	}
+	r.say("baseline: p99 ACK latency over 10s = %.2f ms (gate: < 5 ms)", v*1000)
+	return nil
+}
+
 // promScalar runs an instant query and returns the first sample's value.
 func promScalar(ctx context.Context, base, query string) (float64, bool, error) {
 	u := strings.TrimRight(base, "/") + "/api/v1/query?query=" + url.QueryEscape(query)

@@ -42,7 +42,7 @@ func run() error {
 	pflag.StringVar(&cfg.ServiceName, "service-name", scenario.SeedServiceName, "metrics label service= and the analysis argument")
 	pflag.IntVar(&cfg.Senders, "senders", 4, "HL7 senders (connections)")
 	pflag.IntVar(&cfg.Patients, "patients", 2000, "synthetic patients")
-	pflag.Float64Var(&cfg.Rate, "rate", 150, "total HL7 messages per second")
+	pflag.Float64Var(&cfg.Rate, "rate", 100, "total HL7 messages per second")
 	pflag.DurationVar(&cfg.Timeout, "timeout", 4*time.Minute, "how long the canary may take")
 	pflag.BoolVar(&cfg.KeepNamespaces, "keep", false, "keep the namespaces at the end (make demo-down deletes them)")
 	pflag.Parse()
