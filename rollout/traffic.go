@@ -60,7 +60,8 @@ func (rc *rolloutCtx) planTraffic() trafficPlan {
 	case ro.Status.PromoteFull:
 		// the weight moves only with canary capacity (dynamicStableScale) or stays where it is;
 		// the switch of the stable at promotion moves all traffic.
-		w := weightOf(ro.Status.Canary.Weights)
+		// (never below the last setWeight already passed, should the recorded weight be stale)
+		w := max(weightOf(ro.Status.Canary.Weights), passedWeight(ro, idx))
 		if ro.Spec.Strategy.Canary.DynamicStableScale {
 			w = maxW * rc.newRS.Status.AvailableReplicas / canary.Replicas(ro)
 		}
@@ -88,6 +89,20 @@ func (rc *rolloutCtx) planTraffic() trafficPlan {
 	}
 	p.verify = step == nil || step.SetWeight != nil
 	return p
+}
+
+// passedWeight is the weight of the last setWeight step before the current one.
+func passedWeight(ro *v1alpha1.Rollout, idx *int32) int32 {
+	if idx == nil {
+		return 0
+	}
+	steps := canary.Steps(ro)
+	for i := min(int(*idx), len(steps)) - 1; i >= 0; i-- {
+		if w := steps[i].SetWeight; w != nil {
+			return *w
+		}
+	}
+	return 0
 }
 
 // abortWeight is the canary weight after an abort with dynamicStableScale: what the stable's
