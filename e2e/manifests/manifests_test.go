@@ -40,7 +40,9 @@ func kustomizations() []string {
 }
 
 // plainDirs are applied with kubectl apply -f (no kustomization).
-func plainDirs() []string { return []string{"manifests/crds", "manifests/controller", "manifests/mllp-proxy"} }
+func plainDirs() []string {
+	return []string{"manifests/crds", "manifests/controller", "manifests/mllp-proxy"}
+}
 
 func childApps() []string {
 	return []string{"platform-kafka", "platform-flink", "platform-storage", "platform-observability", "platform-security",
