@@ -98,6 +98,12 @@ func (r *runner) applyKustomize(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
+	// The overlay documents the default local Prometheus address; a control plane started on
+	// shifted ports (NERVE_CLUSTER_PORT_OFFSET) serves Prometheus elsewhere, so point the
+	// analysis at the Prometheus of this run.
+	if r.cfg.PrometheusURL != "" {
+		out = bytes.ReplaceAll(out, []byte(OverlayPrometheusURL), []byte(strings.TrimRight(r.cfg.PrometheusURL, "/")))
+	}
 	docs, err := Rewrite(out, r.cfg.Namespace, r.cfg.ServiceName)
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
@@ -105,6 +111,9 @@ func (r *runner) applyKustomize(ctx context.Context, dir string) error {
 	_, err = r.kubectl(ctx, docs, "apply", "--server-side", "--force-conflicts", "--field-manager", "nerve-demo", "-f", "-")
 	return err
 }
+
+// OverlayPrometheusURL is the Prometheus address the demo overlay writes into the template.
+const OverlayPrometheusURL = "http://127.0.0.1:9090"
 
 // SeedServiceName is the service name the seed's manifests use.
 const SeedServiceName = "mllp-listener"
