@@ -79,7 +79,15 @@ func TestKrewInstall(t *testing.T) {
 	manifest := filepath.Join(dist, "nerve.yaml")
 	runCmd(t, []string{"DIST_DIR=" + dist, "KREW_OUT=" + manifest, "URI_BASE=" + srv.URL}, "hack/dist.sh", "v0.1.0")
 
-	out := runCmd(t, nil, validate, "-manifest", manifest)
+	// validate-krew-manifest installs each platform through `kubectl krew`, so krew must be on
+	// PATH as a kubectl plugin, with its own throwaway KREW_ROOT.
+	krewPath := t.TempDir()
+	if err := os.Symlink(krew, filepath.Join(krewPath, "kubectl-krew")); err != nil {
+		t.Fatal(err)
+	}
+	validateEnv := []string{"PATH=" + krewPath + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"KREW_ROOT=" + t.TempDir(), "KREW_NO_UPGRADE_CHECK=1"}
+	out := runCmd(t, validateEnv, validate, "-manifest", manifest)
 	t.Logf("validate-krew-manifest (with install):\n%s", out)
 	root, _ := framework.RepoRoot()
 	runCmd(t, nil, validate, "-manifest", filepath.Join(root, "krew", "nerve.yaml"), "-skip-install")
