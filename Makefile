@@ -6,7 +6,7 @@ SHELL := /bin/bash
 GO          ?= go
 BIN         ?= bin
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS     := -s -w -X github.com/nerve-rollouts/nerve/internal/version.Version=$(VERSION)
+LDFLAGS     := -s -w
 PKG         ?= ./e2e/...
 E2E_TIMEOUT ?= 40m
 NERVE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nerve
@@ -23,8 +23,8 @@ help: ## list the targets
 
 build: ## build all binaries into bin/ and the plugins into bin/plugins/
 	@mkdir -p $(BIN)/plugins
-	@for c in $(CMDS); do if [ -d cmd/$$c ]; then $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/$$c ./cmd/$$c || exit 1; fi; done
-	@for p in $(PLUGINS); do if [ -d plugins/cmd/$$p ]; then $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/$$p ./plugins/cmd/$$p || exit 1; fi; done
+	@for c in $(CMDS); do $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/$$c ./cmd/$$c || exit 1; done
+	@for p in $(PLUGINS); do $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/$$p ./plugins/cmd/$$p || exit 1; done
 
 test: unit e2e ## unit tests (race), interop tests, then the whole e2e suite on the local control plane
 
