@@ -1,0 +1,339 @@
+//go:build e2e
+
+package argo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	promclient "github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/e2e/framework"
+	"github.com/nerve-rollouts/nerve/plugins/host"
+)
+
+// promPlugin is the registered name of nerve's Prometheus metric provider.
+const promPlugin = "nerve/prometheus"
+
+// controllerKind selects which controller runs a suite's namespace.
+type controllerKind string
+
+const (
+	argoController  controllerKind = "argo"
+	nerveController controllerKind = "nerve"
+)
+
+// suite is one namespace run by one controller, with nerve's plugins registered.
+type suite struct {
+	t   *testing.T
+	env *framework.Env
+	ns  string
+}
+
+// newSuite creates a namespace, registers nerve/prometheus in its argo-rollouts-config (file://,
+// real sha256 of a private copy) and starts the chosen controller watching only that namespace.
+func newSuite(t *testing.T, kind controllerKind) *suite {
+	t.Helper()
+	env := framework.New(t)
+	s := &suite{t: t, env: env, ns: env.Namespace}
+	bin := copyBinary(t, framework.Binary(t, "nerve-prometheus"))
+	sum, err := host.FileSHA256(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := fmt.Sprintf("- name: %s\n  location: file://%s\n  sha256: %s\n", promPlugin, bin, sum)
+	cm := map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "argo-rollouts-config", "namespace": s.ns},
+		"data":     map[string]string{"metricProviderPlugins": entry},
+	}
+	b, err := json.Marshal(cm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Apply(t, string(b))
+	switch kind {
+	case argoController:
+		s.ensureExperimentCRD()
+		s.startArgo()
+	default:
+		s.startNerve()
+	}
+	return s
+}
+
+// ensureExperimentCRD installs Argo's Experiment CRD (nerve has no Experiment kind; Argo's
+// controller waits for an Experiment informer). It is additive: nerve's CRDs stay as they are.
+func (s *suite) ensureExperimentCRD() {
+	s.t.Helper()
+	s.env.ApplyFile(s.t, filepath.Join(argoDir, "crds", "experiment-crd.yaml"))
+	gvk := schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Experiment"}
+	framework.Eventually(s.t, 30*time.Second, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
+		s.env.Mapper().Reset()
+		ri, err := s.env.ResourceFor(gvk, s.ns)
+		if err != nil {
+			return false, err
+		}
+		_, err = ri.List(ctx, metav1.ListOptions{})
+		return err == nil, err
+	}, "Experiment CRD served")
+}
+
+// startArgo runs the real rollouts-controller in namespaced mode on s.ns, from a temporary
+// working directory (Argo copies plugins into <cwd>/plugin-bin).
+func (s *suite) startArgo() {
+	s.t.Helper()
+	metrics, healthz := framework.FreePort(s.t), framework.FreePort(s.t)
+	cmd := fmt.Sprintf("cd %q && exec %q --kubeconfig %q --namespace %q --namespaced --leader-elect=false --metricsport %d --healthzPort %d --loglevel info",
+		s.t.TempDir(), filepath.Join(argoDir, "rollouts-controller"), os.Getenv(framework.EnvKubeconfig), s.ns, metrics, healthz)
+	framework.StartProcess(s.t, "/bin/sh", []string{"-c", cmd}, []string{"POD_NAMESPACE=" + s.ns})
+	waitHTTP(s.t, fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics))
+}
+
+// startNerve runs nerve's loop on s.ns.
+func (s *suite) startNerve() {
+	s.t.Helper()
+	metrics := fmt.Sprintf("127.0.0.1:%d", framework.FreePort(s.t))
+	args := []string{
+		"--kubeconfig", os.Getenv(framework.EnvKubeconfig),
+		"--namespace", s.ns, "--controller-namespace", s.ns,
+		"--metrics-addr", metrics,
+		"--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline=2s", "--leader-elect-retry-period=500ms",
+		"--plugin-workdir", s.t.TempDir(),
+	}
+	framework.StartProcess(s.t, framework.Binary(s.t, "nerve-controller"), args, nil)
+	waitHTTP(s.t, "http://"+metrics+"/healthz")
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	framework.Eventually(t, 60*time.Second, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200, nil
+	}, "%s", url)
+}
+
+func copyBinary(t *testing.T, src string) string {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// startGauge (analysis scenario) serves a gauge on 127.0.0.1, registered with the local Prometheus under a job
+// named after the namespace; it returns the gauge and a selector of its series.
+func startGauge(t *testing.T, ns string) (promclient.Gauge, string) {
+	t.Helper()
+	job := "nerve-e2e-argo-" + ns
+	reg := promclient.NewRegistry()
+	g := promclient.NewGauge(promclient.GaugeOpts{Name: "nerve_e2e_argo_gate", Help: "a value the e2e test sets"})
+	reg.MustRegister(g)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	framework.RegisterScrapeTarget(t, job, l.Addr().String(), nil)
+	return g, fmt.Sprintf("nerve_e2e_argo_gate{job=%q}", job)
+}
+
+func waitScraped(t *testing.T, query string, want float64) {
+	t.Helper()
+	base := framework.PrometheusURL(t)
+	framework.Eventually(t, 60*time.Second, 250*time.Millisecond, func(ctx context.Context) (bool, error) {
+		got, err := framework.PromQuery(ctx, base, query)
+		return err == nil && len(got) == 1 && got[0].Value == want, err
+	}, "Prometheus to scrape %s = %v", query, want)
+}
+
+// gateSteps: 50%, then the prom-gate step analysis.
+const gateSteps = `      - setWeight: 50
+      - analysis:
+          templates: [{templateName: prom-gate}]
+`
+
+func rolloutYAML(name, steps string) string {
+	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: %[1]s
+spec:
+  replicas: 2
+  revisionHistoryLimit: 3
+  selector:
+    matchLabels: {app: %[1]s}
+  template:
+    metadata:
+      labels: {app: %[1]s}
+    spec:
+      containers:
+      - name: app
+        image: registry.k8s.io/pause:3.10
+  strategy:
+    canary:
+      abortScaleDownDelaySeconds: 1
+      steps:
+%[2]s`, name, steps)
+}
+
+// templateYAML is a step-analysis template on nerve/prometheus (for the analysis scenario; see
+// the package comment for why it does not run under Argo's controller yet).
+func templateYAML(address, query string) string {
+	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: prom-gate
+spec:
+  metrics:
+  - name: prom-value
+    interval: 1s
+    count: 2
+    failureLimit: 0
+    successCondition: "result[0] < 0.005"
+    provider:
+      plugin:
+        %s:
+          address: %q
+          query: %q
+          timeout: 5
+`, promPlugin, address, query)
+}
+
+func (s *suite) rollout(ctx context.Context, name string) (*v1alpha1.Rollout, error) {
+	ri, err := s.env.ResourceFor(v1alpha1.GroupVersionKind(v1alpha1.RolloutKind), s.ns)
+	if err != nil {
+		return nil, err
+	}
+	u, err := ri.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(u.Object)
+	if err != nil {
+		return nil, err
+	}
+	ro := &v1alpha1.Rollout{}
+	return ro, json.Unmarshal(b, ro)
+}
+
+func (s *suite) runs(ctx context.Context) ([]v1alpha1.AnalysisRun, error) {
+	ri, err := s.env.ResourceFor(v1alpha1.GroupVersionKind(v1alpha1.AnalysisRunKind), s.ns)
+	if err != nil {
+		return nil, err
+	}
+	l, err := ri.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]v1alpha1.AnalysisRun, 0, len(l.Items))
+	for _, u := range l.Items {
+		b, err := json.Marshal(u.Object)
+		if err != nil {
+			return nil, err
+		}
+		var run v1alpha1.AnalysisRun
+		if err := json.Unmarshal(b, &run); err != nil {
+			return nil, err
+		}
+		out = append(out, run)
+	}
+	return out, nil
+}
+
+func (s *suite) waitRollout(name string, timeout time.Duration, what string, cond func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {
+	s.t.Helper()
+	var last *v1alpha1.Rollout
+	framework.Eventually(s.t, timeout, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
+		ro, err := s.rollout(ctx, name)
+		if err != nil {
+			return false, err
+		}
+		last = ro
+		return cond(ro), nil
+	}, "rollout %s: %s (last status: %s)", name, what, lazyStatus{&last})
+	return last
+}
+
+type lazyStatus struct{ ro **v1alpha1.Rollout }
+
+func (l lazyStatus) String() string {
+	if *l.ro == nil {
+		return "none"
+	}
+	st := (*l.ro).Status
+	st.Conditions = nil
+	b, _ := json.Marshal(st)
+	return string(b)
+}
+
+func healthyAt(hash *string) func(*v1alpha1.Rollout) bool {
+	return func(ro *v1alpha1.Rollout) bool {
+		ok := ro.Status.Phase == v1alpha1.RolloutPhaseHealthy && ro.Status.StableRS != "" &&
+			ro.Status.StableRS == ro.Status.CurrentPodHash && ro.Status.ObservedGeneration == fmt.Sprint(ro.Generation)
+		if ok && hash != nil {
+			*hash = ro.Status.StableRS
+		}
+		return ok
+	}
+}
+
+func (s *suite) setImage(name, image string) {
+	s.t.Helper()
+	ri, err := s.env.ResourceFor(v1alpha1.GroupVersionKind(v1alpha1.RolloutKind), s.ns)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"e2e/image":%q}}}}}`, image)
+	if _, err := ri.Patch(s.t.Context(), name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// outcome is what a scenario observably produced.
+type outcome struct {
+	Phase     v1alpha1.RolloutPhase
+	Abort     bool
+	Promoted  bool
+	Message   string
+	RunPhase  v1alpha1.AnalysisPhase
+	Values    []string
+	MetricMsg string
+}
+
+func (o outcome) String() string {
+	return fmt.Sprintf("phase=%s abort=%v promoted=%v message=%q run=%s values=%s", o.Phase, o.Abort, o.Promoted, o.Message, o.RunPhase, strings.Join(o.Values, ","))
+}
