@@ -98,11 +98,14 @@ func (a *ArgoClient) PatchAnalysisRun(ctx context.Context, ns, name string, patc
 		VersionedParams(&metav1.PatchOptions{FieldManager: FieldManager}, a.params).Body(patch).Do(ctx).Error()
 }
 
-// UpdateAnalysisRunStatus writes a run's status subresource.
+// UpdateAnalysisRunStatus writes a run's status. Argo's AnalysisRun CRD has no status
+// subresource (Argo's controller writes run status through the object itself), so nerve's CRD
+// has none either and the status travels in an update of the whole run: that way a cluster whose
+// AnalysisRuns are run by Argo's controller works with nerve's CRDs, and the reverse.
 func (a *ArgoClient) UpdateAnalysisRunStatus(ctx context.Context, run *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, error) {
 	out := &v1alpha1.AnalysisRun{}
 	err := a.rc.Put().Namespace(run.Namespace).Resource(v1alpha1.AnalysisRunResource).Name(run.Name).
-		SubResource("status").VersionedParams(&metav1.UpdateOptions{FieldManager: FieldManager}, a.params).
+		VersionedParams(&metav1.UpdateOptions{FieldManager: FieldManager}, a.params).
 		Body(run).Do(ctx).Into(out)
 	return out, err
 }

@@ -33,7 +33,7 @@ META = {
          "Total number of available pods (ready for at least minReadySeconds) targeted by this rollout"),
         AGE,
     ]),
-    "analysisruns": dict(short=["ar"], status=True, cols=[
+    "analysisruns": dict(short=["ar"], status=False, cols=[
         ("Status", "string", ".status.phase", "AnalysisRun status"),
         AGE,
     ]),
