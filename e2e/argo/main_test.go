@@ -4,9 +4,8 @@
 // rollouts-controller (built by hack/argo/build.sh), with nerve's plugins registered in its
 // argo-rollouts-config, runs a canary on nerve's CRDs to the same observable result as nerve's
 // loop; the real kubectl-argo-rollouts renders and drives (promote/abort/retry) Rollouts run by
-// nerve's loop. Not yet covered: step analysis under Argo's controller (nerve's AnalysisRun CRD
-// enables the status subresource, Argo's does not, and Argo writes AnalysisRun status through
-// the main resource, so its measurements are dropped by the API server).
+// nerve's loop; a step analysis gated by nerve/prometheus against the real Prometheus ends the same
+// way (Successful/Healthy, Failed/aborted) under Argo's controller and under nerve's loop.
 package argo
 
 import (
