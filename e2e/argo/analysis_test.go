@@ -28,9 +28,9 @@ type analysisCase struct {
 func runAnalysis(t *testing.T, kind controllerKind, c analysisCase) outcome {
 	t.Helper()
 	s := newSuite(t, kind)
-	g, query := startGauge(t, s.ns)
+	g, query := framework.StartGaugeTarget(t, "nerve_e2e_argo_gate", "nerve-e2e-argo-"+s.ns)
 	g.Set(c.value)
-	waitScraped(t, query, c.value)
+	framework.WaitForPromValue(t, query, c.value)
 	s.env.Apply(t, templateYAML(framework.PrometheusURL(t), query))
 	s.env.Apply(t, rolloutYAML("gated", gateSteps))
 	var v1 string

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	promclient "github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -150,34 +147,6 @@ func copyBinary(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	return dst
-}
-
-// startGauge (analysis scenario) serves a gauge on 127.0.0.1, registered with the local Prometheus under a job
-// named after the namespace; it returns the gauge and a selector of its series.
-func startGauge(t *testing.T, ns string) (promclient.Gauge, string) {
-	t.Helper()
-	job := "nerve-e2e-argo-" + ns
-	reg := promclient.NewRegistry()
-	g := promclient.NewGauge(promclient.GaugeOpts{Name: "nerve_e2e_argo_gate", Help: "a value the e2e test sets"})
-	reg.MustRegister(g)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	framework.RegisterScrapeTarget(t, job, l.Addr().String(), nil)
-	return g, fmt.Sprintf("nerve_e2e_argo_gate{job=%q}", job)
-}
-
-func waitScraped(t *testing.T, query string, want float64) {
-	t.Helper()
-	base := framework.PrometheusURL(t)
-	framework.Eventually(t, 60*time.Second, 250*time.Millisecond, func(ctx context.Context) (bool, error) {
-		got, err := framework.PromQuery(ctx, base, query)
-		return err == nil && len(got) == 1 && got[0].Value == want, err
-	}, "Prometheus to scrape %s = %v", query, want)
 }
 
 // gateSteps: 50%, then the prom-gate step analysis.

@@ -3,20 +3,15 @@
 package rollout
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	promclient "github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/e2e/framework"
@@ -97,36 +92,6 @@ spec:
 `, success, extra, address, query)
 }
 
-// startGaugeTarget serves a gauge on 127.0.0.1 and registers it with the local Prometheus under
-// a job named after the test's (unique) namespace; it returns the gauge and a selector of its
-// series.
-func startGaugeTarget(t *testing.T, ns string) (promclient.Gauge, string) {
-	t.Helper()
-	job := "nerve-e2e-rollout-" + ns
-	reg := promclient.NewRegistry()
-	g := promclient.NewGauge(promclient.GaugeOpts{Name: "nerve_e2e_rollout_gate", Help: "a value the e2e test sets"})
-	reg.MustRegister(g)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	framework.RegisterScrapeTarget(t, job, l.Addr().String(), nil)
-	return g, fmt.Sprintf("nerve_e2e_rollout_gate{job=%q}", job)
-}
-
-// waitScraped waits until Prometheus returns want for query.
-func waitScraped(t *testing.T, query string, want float64) {
-	t.Helper()
-	base := framework.PrometheusURL(t)
-	framework.Eventually(t, 60*time.Second, 250*time.Millisecond, func(ctx context.Context) (bool, error) {
-		got, err := framework.PromQuery(ctx, base, query)
-		return err == nil && len(got) == 1 && got[0].Value == want, err
-	}, "Prometheus to scrape %s = %v", query, want)
-}
-
 // closedAddr returns a 127.0.0.1 address nothing listens on.
 func closedAddr(t *testing.T) string {
 	t.Helper()
@@ -172,9 +137,9 @@ func logRun(t *testing.T, run v1alpha1.AnalysisRun) {
 func TestPrometheusBuiltinProviderSuccess(t *testing.T) {
 	t.Parallel()
 	s := newPromSuite(t)
-	gauge, query := startGaugeTarget(t, s.ns)
+	gauge, query := framework.StartGaugeTarget(t, "nerve_e2e_rollout_gate", "nerve-e2e-rollout-"+s.ns)
 	gauge.Set(0.002)
-	waitScraped(t, query, 0.002)
+	framework.WaitForPromValue(t, query, 0.002)
 
 	s.apply(promTemplateYAML(framework.PrometheusURL(t), query, "result[0] < 0.005", "    count: 2\n"))
 	s.apply(rolloutYAML("prom-ok", 2, promSteps))

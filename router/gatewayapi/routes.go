@@ -104,33 +104,25 @@ func listRouteNames(ctx context.Context, gw gwclient.Interface, kind Kind, ns, s
 		if err != nil {
 			return nil, err
 		}
-		for i := range l.Items {
-			names = append(names, l.Items[i].Name)
-		}
+		names = namesOf(l.Items)
 	case KindGRPCRoute:
 		l, err := api.GRPCRoutes(ns).List(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
-		for i := range l.Items {
-			names = append(names, l.Items[i].Name)
-		}
+		names = namesOf(l.Items)
 	case KindTCPRoute:
 		l, err := api.TCPRoutes(ns).List(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
-		for i := range l.Items {
-			names = append(names, l.Items[i].Name)
-		}
+		names = namesOf(l.Items)
 	case KindTLSRoute:
 		l, err := api.TLSRoutes(ns).List(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
-		for i := range l.Items {
-			names = append(names, l.Items[i].Name)
-		}
+		names = namesOf(l.Items)
 	default:
 		return nil, fmt.Errorf("unknown route kind %q", kind)
 	}
@@ -175,4 +167,16 @@ func tlsView(o *gatewayv1.TLSRoute) *route {
 		r.rules = append(r.rules, ruleView{name: ruleName(rule.Name), backends: rule.BackendRefs})
 	}
 	return r
+}
+
+// namesOf returns the names of listed route objects.
+func namesOf[T any, PT interface {
+	*T
+	GetName() string
+}](items []T) []string {
+	names := make([]string, 0, len(items))
+	for i := range items {
+		names = append(names, PT(&items[i]).GetName())
+	}
+	return names
 }
