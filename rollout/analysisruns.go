@@ -127,13 +127,16 @@ func runStatus(run *v1alpha1.AnalysisRun) *v1alpha1.RolloutAnalysisRunStatus {
 	return &v1alpha1.RolloutAnalysisRunStatus{Name: run.Name, Status: run.Status.Phase, Message: run.Status.Message}
 }
 
-// react turns a finished run into an abort (Failed/Error) or a pause (Inconclusive).
+// react turns a finished run into an abort (Failed/Error, with Argo's message) or a pause (Inconclusive).
 func (rc *rolloutCtx) react(run *v1alpha1.AnalysisRun) {
 	switch run.Status.Phase {
 	case v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseError:
-		msg := fmt.Sprintf("AnalysisRun '%s' owned by the Rollout '%q' failed.", run.Name, rc.ro.Name)
+		msg := "Step-based analysis phase error/failed"
+		if run.Labels[v1alpha1.RolloutTypeLabel] == v1alpha1.RolloutTypeBackgroundRunLabel {
+			msg = "Background analysis phase error/failed"
+		}
 		if run.Status.Message != "" {
-			msg = run.Status.Message
+			msg += ": " + run.Status.Message
 		}
 		rc.abort(msg)
 		rc.event("Warning", "AnalysisRunFailed", "Analysis Run '%s' %s: %s", run.Name, run.Status.Phase, run.Status.Message)

@@ -143,3 +143,22 @@ func TestAbortKeepsCanaryUntilAbortScaleDownDelay(t *testing.T) {
 		t.Fatalf("canary still at %d after the deadline", *rc2.newRS.Spec.Replicas)
 	}
 }
+
+// TestAnalysisAbortMessageAsArgo: a failed step or background run aborts with Argo's message,
+// which embeds the run's message.
+func TestAnalysisAbortMessageAsArgo(t *testing.T) {
+	for _, c := range []struct{ typ, runMsg, want string }{
+		{v1alpha1.RolloutTypeStepLabel, `Metric "m" assessed Failed due to failed (1) > failureLimit (0)`,
+			`Step-based analysis phase error/failed: Metric "m" assessed Failed due to failed (1) > failureLimit (0)`},
+		{v1alpha1.RolloutTypeBackgroundRunLabel, "", "Background analysis phase error/failed"},
+	} {
+		fx := newFixture(t)
+		rc := fx.ctx(testRollout())
+		run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: "r", Labels: map[string]string{v1alpha1.RolloutTypeLabel: c.typ}}}
+		run.Status.Phase, run.Status.Message = v1alpha1.AnalysisPhaseFailed, c.runMsg
+		rc.react(run)
+		if !rc.status.Abort || rc.abortMsg != c.want {
+			t.Errorf("%s run: abort=%v message %q, want %q", c.typ, rc.status.Abort, rc.abortMsg, c.want)
+		}
+	}
+}

@@ -292,6 +292,10 @@ func (s *suite) setImage(name, image string) {
 	}
 }
 
+// normalize replaces the suite's namespace (in queries and job labels) so that messages of two
+// suites compare.
+func (s *suite) normalize(msg string) string { return strings.ReplaceAll(msg, s.ns, "<ns>") }
+
 // outcome is what a scenario observably produced.
 type outcome struct {
 	Phase     v1alpha1.RolloutPhase
@@ -304,5 +308,5 @@ type outcome struct {
 }
 
 func (o outcome) String() string {
-	return fmt.Sprintf("phase=%s abort=%v promoted=%v message=%q run=%s values=%s", o.Phase, o.Abort, o.Promoted, o.Message, o.RunPhase, strings.Join(o.Values, ","))
+	return fmt.Sprintf("phase=%s abort=%v promoted=%v message=%q run=%s values=%s metric.message=%q", o.Phase, o.Abort, o.Promoted, o.Message, o.RunPhase, strings.Join(o.Values, ","), o.MetricMsg)
 }

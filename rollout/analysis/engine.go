@@ -142,10 +142,9 @@ func (e *Engine) measureIfDue(ctx context.Context, run *v1alpha1.AnalysisRun, m 
 		ms = call(now, func() (v1alpha1.Measurement, error) { return provider.Run(ctx, run, resolved) })
 	}
 	record(r, ms, inFlight)
-	phase, msg := assessMetric(m, *r, terminating)
-	r.Phase, r.Message = phase, msg
-	if msg == "" && ms.Phase == v1alpha1.AnalysisPhaseError {
-		r.Message = ms.Message
+	// As in Argo, a metric's message is its last measurement's message, taken when its phase changes.
+	if phase := assessMetric(m, *r, terminating); phase != r.Phase {
+		r.Phase, r.Message = phase, ms.Message
 	}
 }
 
@@ -222,6 +221,9 @@ func assessRun(run *v1alpha1.AnalysisRun, terminating bool) (v1alpha1.AnalysisPh
 		}
 		if isDryRun(run, m.Name) {
 			count(&dry, phase)
+			if reason := limitReason(m, r); reason != "" && phase.Completed() {
+				r.Message = fmt.Sprintf("Metric assessed %s due to %s", phase, reason)
+			}
 			continue
 		}
 		count(&summary, phase)
@@ -233,9 +235,8 @@ func assessRun(run *v1alpha1.AnalysisRun, terminating bool) (v1alpha1.AnalysisPh
 		}
 		if rank(phase) > rank(worst) {
 			worst = phase
-			msg = ""
-			if r != nil && Bad(phase) {
-				msg = fmt.Sprintf("Metric %q assessed %s due to %s", m.Name, phase, r.Message)
+			if reason := limitReason(m, r); reason != "" && phase.Completed() {
+				msg = runMessage(m.Name, phase, reason, r.Message)
 			}
 		}
 	}
@@ -250,6 +251,25 @@ func assessRun(run *v1alpha1.AnalysisRun, terminating bool) (v1alpha1.AnalysisPh
 		return v1alpha1.AnalysisPhaseRunning, ""
 	}
 	return v1alpha1.AnalysisPhaseRunning, ""
+}
+
+// limitReason is the breached limit of a metric ("failed (1) > failureLimit (0)"), or "".
+func limitReason(m v1alpha1.Metric, r *v1alpha1.MetricResult) string {
+	if r == nil {
+		return ""
+	}
+	_, reason := limitBreached(m, *r)
+	return reason
+}
+
+// runMessage is Argo's run message for the worst metric: the breached limit, then the metric's
+// own (last measurement's) message.
+func runMessage(metric string, phase v1alpha1.AnalysisPhase, reason, metricMsg string) string {
+	msg := fmt.Sprintf("Metric %q assessed %s due to %s", metric, phase, reason)
+	if metricMsg != "" {
+		msg += fmt.Sprintf(": \"Error Message: %s\"", metricMsg)
+	}
+	return msg
 }
 
 func count(s *v1alpha1.RunSummary, p v1alpha1.AnalysisPhase) {

@@ -36,7 +36,7 @@ func (f *fakeProvider) Run(_ context.Context, _ *v1alpha1.AnalysisRun, m v1alpha
 	}
 	p := f.phases[0]
 	f.phases = f.phases[1:]
-	return v1alpha1.Measurement{Phase: p, Value: "1"}, nil
+	return v1alpha1.Measurement{Phase: p, Value: "1", Message: "measured " + string(p)}, nil
 }
 func (f *fakeProvider) Resume(_ context.Context, _ *v1alpha1.AnalysisRun, _ v1alpha1.Metric, m v1alpha1.Measurement) (v1alpha1.Measurement, error) {
 	return m, nil
@@ -156,6 +156,34 @@ func TestEngineRunPhaseIsWorstAndDryRun(t *testing.T) {
 	run = drive(t, e, clk, dry, 10)
 	if run.Status.Phase != v1alpha1.AnalysisPhaseSuccessful || run.Status.DryRunSummary == nil || run.Status.DryRunSummary.Failed != 1 {
 		t.Fatalf("dry-run: phase %s summary %+v", run.Status.Phase, run.Status.DryRunSummary)
+	}
+}
+
+// TestEngineMessagesAsArgo: Argo's message rules — a metric's message is its last measurement's
+// message (taken when the metric's phase changes), the run's message names the breached limit and
+// embeds the metric's message, and a dry-run metric's message names what it would have done.
+func TestEngineMessagesAsArgo(t *testing.T) {
+	m := metric("m")
+	m.Interval, m.Count = "1s", ptr.To(intstr.FromInt32(3))
+	fp := &fakeProvider{phases: []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseFailed}}
+	clk := &clock{t: time.Unix(1000, 0)}
+	e := &Engine{Providers: providers{"t/fake": fp}, Now: clk.now}
+	run := drive(t, e, clk, newRun(m), 10)
+	want := `Metric "m" assessed Failed due to failed (1) > failureLimit (0): "Error Message: measured Failed"`
+	if run.Status.Message != want || run.Status.MetricResults[0].Message != "measured Failed" {
+		t.Fatalf("run message %q, metric message %q; want %q and %q", run.Status.Message, run.Status.MetricResults[0].Message, want, "measured Failed")
+	}
+	fp.phases = []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseSuccessful}
+	run = drive(t, e, clk, newRun(m), 10)
+	if run.Status.Phase != v1alpha1.AnalysisPhaseSuccessful || run.Status.Message != "" || run.Status.MetricResults[0].Message != "measured Successful" {
+		t.Fatalf("successful run: phase %s message %q metric message %q", run.Status.Phase, run.Status.Message, run.Status.MetricResults[0].Message)
+	}
+	fp.phases = []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhaseFailed}
+	dry := newRun(metric("d"))
+	dry.Spec.DryRun = []v1alpha1.DryRun{{MetricName: "d"}}
+	run = drive(t, e, clk, dry, 10)
+	if got := run.Status.MetricResults[0].Message; got != "Metric assessed Failed due to failed (1) > failureLimit (0)" || run.Status.Message != "" {
+		t.Fatalf("dry-run metric message %q, run message %q", got, run.Status.Message)
 	}
 }
 

@@ -53,40 +53,40 @@ func limitBreached(m v1alpha1.Metric, r v1alpha1.MetricResult) (v1alpha1.Analysi
 }
 
 // assessMetric computes a metric's phase from its counters (Argo's assessMetricStatus).
-func assessMetric(m v1alpha1.Metric, r v1alpha1.MetricResult, terminating bool) (v1alpha1.AnalysisPhase, string) {
+func assessMetric(m v1alpha1.Metric, r v1alpha1.MetricResult, terminating bool) v1alpha1.AnalysisPhase {
 	if r.Phase.Completed() {
-		return r.Phase, r.Message
+		return r.Phase
 	}
 	if len(r.Measurements) == 0 {
 		if terminating {
-			return v1alpha1.AnalysisPhaseSuccessful, ""
+			return v1alpha1.AnalysisPhaseSuccessful
 		}
-		return v1alpha1.AnalysisPhasePending, ""
+		return v1alpha1.AnalysisPhasePending
 	}
 	if !r.Measurements[len(r.Measurements)-1].Phase.Completed() {
-		return v1alpha1.AnalysisPhaseRunning, ""
+		return v1alpha1.AnalysisPhaseRunning
 	}
-	if p, msg := limitBreached(m, r); p != "" {
-		return p, msg
+	if p, _ := limitBreached(m, r); p != "" {
+		return p
 	}
 	success := intOr(m.ConsecutiveSuccessLimit, 0)
 	if success > 0 && r.ConsecutiveSuccess >= success {
-		return v1alpha1.AnalysisPhaseSuccessful, ""
+		return v1alpha1.AnalysisPhaseSuccessful
 	}
 	if n := effectiveCount(m); n > 0 && r.Count >= n {
 		failureApplies := intOr(m.FailureLimit, 0) >= 0
 		switch {
 		case success > 0 && failureApplies:
-			return v1alpha1.AnalysisPhaseInconclusive, ""
+			return v1alpha1.AnalysisPhaseInconclusive
 		case success > 0:
-			return v1alpha1.AnalysisPhaseFailed, ""
+			return v1alpha1.AnalysisPhaseFailed
 		}
-		return v1alpha1.AnalysisPhaseSuccessful, ""
+		return v1alpha1.AnalysisPhaseSuccessful
 	}
 	if terminating {
-		return v1alpha1.AnalysisPhaseSuccessful, ""
+		return v1alpha1.AnalysisPhaseSuccessful
 	}
-	return v1alpha1.AnalysisPhaseRunning, ""
+	return v1alpha1.AnalysisPhaseRunning
 }
 
 // nextMeasurementAt returns when the metric wants its next measurement, or ok=false when it
