@@ -7,7 +7,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 READY_TIMEOUT=${NERVE_CLUSTER_READY_TIMEOUT:-120}
-NODE_COUNT=4
+# 12 x 250 pods: room for 300 two-replica Rollouts mid-update (up to 4 pods each) in
+# make bench-controller, plus a previous round's namespace still terminating.
+NODE_COUNT=12
 NODE_PODS=250
 TOTAL_START=$(now_ms)
 
@@ -171,7 +173,7 @@ start_controllers() {
 		--kubeconfig="$k" --authentication-kubeconfig="$k" --authorization-kubeconfig="$k" \
 		--bind-address=127.0.0.1 --secure-port="$KCM_PORT" --leader-elect=false \
 		--service-account-private-key-file="$PKI_DIR/sa.key" --root-ca-file="$PKI_DIR/ca.crt" \
-		--controllers='*' --profiling=false
+		--controllers='*' --profiling=false --kube-api-qps=100 --kube-api-burst=200
 	start_component kube-scheduler "$CLUSTER_BIN/kube-scheduler" \
 		--kubeconfig="$k" --authentication-kubeconfig="$k" --authorization-kubeconfig="$k" \
 		--bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --profiling=false
@@ -184,9 +186,17 @@ start_controllers() {
 	wait_ready kwok curl -sf --max-time 2 "http://127.0.0.1:$KWOK_PORT/healthz"
 }
 
+# create_nodes creates the fake nodes that do not exist yet (all of them on a fresh
+# cluster; on a running one ($1 = running) only those a larger NODE_COUNT added, and a
+# failure then leaves the running cluster alone) and waits until they are Ready.
 create_nodes() {
-	local i t0
+	local i t0 have missing=()
+	have=" $(kc get nodes -l type=kwok -o jsonpath='{.items[*].metadata.name}') "
 	for ((i = 0; i < NODE_COUNT; i++)); do
+		[[ "$have" == *" kwok-node-$i "* ]] || missing+=("$i")
+	done
+	((${#missing[@]} == 0)) && return 0
+	for i in "${missing[@]}"; do
 		cat <<NODE
 ---
 apiVersion: v1
@@ -202,9 +212,11 @@ status:
 NODE
 	done | kc create -f - >/dev/null
 	t0=$(now_ms)
-	kc wait --for=condition=Ready node -l type=kwok --timeout="${READY_TIMEOUT}s" >/dev/null ||
+	if ! kc wait --for=condition=Ready node -l type=kwok --timeout="${READY_TIMEOUT}s" >/dev/null; then
+		[[ "${1:-}" == running ]] && die "fake nodes did not become Ready"
 		fail_component kwok "fake nodes did not become Ready"
-	log "$NODE_COUNT fake nodes Ready ($(elapsed "$t0"))"
+	fi
+	log "${#missing[@]} fake nodes created, $NODE_COUNT Ready ($(elapsed "$t0"))"
 }
 
 # install_crds applies the Gateway API standard channel (first start only) and
@@ -280,6 +292,7 @@ main() {
 		t=$(now_ms)
 		install_crds no
 		phase "crds (manifests/crds)" "$t"
+		create_nodes running
 		log "cluster already running (KUBECONFIG=$KUBECONFIG_FILE); up in $(elapsed "$TOTAL_START")"
 		return 0
 	fi
