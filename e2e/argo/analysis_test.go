@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,21 +22,25 @@ type analysisCase struct {
 	abort    bool
 }
 
-// runAnalysis deploys v1, sets the gauge, waits for Prometheus to have it, then updates to v2
-// through gateSteps and returns the observable rollout and run result.
+// runAnalysis deploys v1 gated by a gauge at c.value, then updates to v2 through gateSteps and
+// returns the observable rollout and run result.
 func runAnalysis(t *testing.T, kind controllerKind, c analysisCase) outcome {
 	t.Helper()
 	s := newSuite(t, kind)
-	g, query := framework.StartGaugeTarget(t, "nerve_e2e_argo_gate", "nerve-e2e-argo-"+s.ns)
-	g.Set(c.value)
-	framework.WaitForPromValue(t, query, c.value)
-	s.env.Apply(t, templateYAML(framework.PrometheusURL(t), query))
+	s.gate(c.value)
 	s.env.Apply(t, rolloutYAML("gated", gateSteps))
 	var v1 string
 	s.waitRollout("gated", 90*time.Second, "initial deploy healthy", healthyAt(&v1))
 	s.setImage("gated", "v2")
+	return s.analysisOutcome("gated", v1, c)
+}
+
+// analysisOutcome waits for the update's AnalysisRun to complete and for the rollout to be
+// promoted (or aborted when c.abort), and returns what both show.
+func (s *suite) analysisOutcome(name, v1 string, c analysisCase) outcome {
+	s.t.Helper()
 	run := s.waitRun(90 * time.Second)
-	ro := s.waitRollout("gated", 90*time.Second, "analysis outcome", func(ro *v1alpha1.Rollout) bool {
+	ro := s.waitRollout(name, 90*time.Second, "analysis outcome", func(ro *v1alpha1.Rollout) bool {
 		if c.abort {
 			return ro.Status.Abort && ro.Status.Phase == v1alpha1.RolloutPhaseDegraded
 		}
@@ -50,7 +53,6 @@ func runAnalysis(t *testing.T, kind controllerKind, c analysisCase) outcome {
 			o.Values = append(o.Values, fmt.Sprintf("%s:%s", m.Phase, m.Value))
 		}
 	}
-	t.Logf("%s/%s: %s run.message=%q", kind, c.name, o, s.normalize(run.Status.Message))
 	return o
 }
 
@@ -88,37 +90,5 @@ func (l lazyJoin) String() string { return strings.Join(*l.s, ",") }
 // rollout on a bad one, with the same run and rollout phases and the same rollout and metric
 // messages (Argo's abort message embeds the run's, which embeds the measurement's) under both.
 func TestAnalysisArgoVsNerve(t *testing.T) {
-	cases := []analysisCase{
-		{name: "good", value: 0.002, runPhase: v1alpha1.AnalysisPhaseSuccessful, phase: v1alpha1.RolloutPhaseHealthy},
-		{name: "bad", value: 0.02, runPhase: v1alpha1.AnalysisPhaseFailed, phase: v1alpha1.RolloutPhaseDegraded, abort: true},
-	}
-	var mu sync.Mutex
-	got := map[string]outcome{}
-	t.Run("group", func(t *testing.T) {
-		for _, c := range cases {
-			for _, kind := range []controllerKind{argoController, nerveController} {
-				t.Run(c.name+"/"+string(kind), func(t *testing.T) {
-					t.Parallel()
-					o := runAnalysis(t, kind, c)
-					if o.RunPhase != c.runPhase || o.Phase != c.phase || o.Abort != c.abort {
-						t.Errorf("%s/%s: got run=%s phase=%s abort=%v, want run=%s phase=%s abort=%v",
-							kind, c.name, o.RunPhase, o.Phase, o.Abort, c.runPhase, c.phase, c.abort)
-					}
-					mu.Lock()
-					got[c.name+"/"+string(kind)] = o
-					mu.Unlock()
-				})
-			}
-		}
-	})
-	if t.Failed() {
-		return
-	}
-	for _, c := range cases {
-		a, n := got[c.name+"/"+string(argoController)], got[c.name+"/"+string(nerveController)]
-		if a.RunPhase != n.RunPhase || a.Phase != n.Phase || a.Abort != n.Abort || a.Promoted != n.Promoted ||
-			a.Message != n.Message || a.MetricMsg != n.MetricMsg {
-			t.Errorf("%s: outcomes differ:\n argo:  %s\n nerve: %s", c.name, a, n)
-		}
-	}
+	compareOutcomes(t, gateCases(), runAnalysis)
 }

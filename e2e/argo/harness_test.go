@@ -41,22 +41,24 @@ type suite struct {
 	ns  string
 }
 
-// newSuite creates a namespace, registers nerve/prometheus in its argo-rollouts-config (file://,
-// real sha256 of a private copy) and starts the chosen controller watching only that namespace.
-func newSuite(t *testing.T, kind controllerKind) *suite {
+// routerPlugin is a traffic-router plugin for a suite's argo-rollouts-config.
+type routerPlugin struct{ name, binary string }
+
+// newSuite creates a namespace, registers nerve/prometheus and the given traffic routers in its
+// argo-rollouts-config (file:// locations of private copies, their real sha256) and starts the
+// chosen controller watching only that namespace.
+func newSuite(t *testing.T, kind controllerKind, routers ...routerPlugin) *suite {
 	t.Helper()
 	env := framework.New(t)
 	s := &suite{t: t, env: env, ns: env.Namespace}
-	bin := copyBinary(t, framework.Binary(t, "nerve-prometheus"))
-	sum, err := host.FileSHA256(bin)
-	if err != nil {
-		t.Fatal(err)
+	data := map[string]string{"metricProviderPlugins": pluginEntry(t, promPlugin, "nerve-prometheus")}
+	for _, r := range routers {
+		data["trafficRouterPlugins"] += pluginEntry(t, r.name, r.binary)
 	}
-	entry := fmt.Sprintf("- name: %s\n  location: file://%s\n  sha256: %s\n", promPlugin, bin, sum)
 	cm := map[string]any{
 		"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": "argo-rollouts-config", "namespace": s.ns},
-		"data":     map[string]string{"metricProviderPlugins": entry},
+		"data":     data,
 	}
 	b, err := json.Marshal(cm)
 	if err != nil {
@@ -71,6 +73,17 @@ func newSuite(t *testing.T, kind controllerKind) *suite {
 		s.startNerve()
 	}
 	return s
+}
+
+// pluginEntry is one argo-rollouts-config list entry for a private copy of a nerve plugin binary.
+func pluginEntry(t *testing.T, name, binary string) string {
+	t.Helper()
+	bin := copyBinary(t, framework.Binary(t, binary))
+	sum, err := host.FileSHA256(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("- name: %s\n  location: file://%s\n  sha256: %s\n", name, bin, sum)
 }
 
 // ensureExperimentCRD installs Argo's Experiment CRD (nerve has no Experiment kind; Argo's
@@ -305,8 +318,11 @@ type outcome struct {
 	RunPhase  v1alpha1.AnalysisPhase
 	Values    []string
 	MetricMsg string
+	// Weights is the sequence of canary weights the route took (router scenarios).
+	Weights []string
 }
 
 func (o outcome) String() string {
-	return fmt.Sprintf("phase=%s abort=%v promoted=%v message=%q run=%s values=%s metric.message=%q", o.Phase, o.Abort, o.Promoted, o.Message, o.RunPhase, strings.Join(o.Values, ","), o.MetricMsg)
+	return fmt.Sprintf("phase=%s abort=%v promoted=%v message=%q run=%s values=%s metric.message=%q weights=%s",
+		o.Phase, o.Abort, o.Promoted, o.Message, o.RunPhase, strings.Join(o.Values, ","), o.MetricMsg, joinWeights(o.Weights))
 }

@@ -8,7 +8,6 @@
 package gatewayapi
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -37,7 +36,6 @@ const (
 	pluginBinary = "nerve-gatewayapi"
 	stableSvc    = "web-stable"
 	canarySvc    = "web-canary"
-	controller   = "example.org/e2e-gateway"
 )
 
 // harness is one test's namespace, clients and plugin.
@@ -168,75 +166,17 @@ func (h *harness) rulesJSON(t *testing.T, kind, name string, skip ...string) str
 // for the route's current generation, and returns that generation.
 func (h *harness) accept(t *testing.T, kind, name string) int64 {
 	t.Helper()
-	gen, err := acceptRoute(t.Context(), h.resource(t, kind, ""), name)
+	gen, err := framework.AcceptRoute(t.Context(), h.resource(t, kind, ""), name)
 	if err != nil {
 		t.Fatalf("accept %s %s: %v", kind, name, err)
 	}
 	return gen
 }
 
-func acceptRoute(ctx context.Context, ri dynamic.ResourceInterface, name string) (int64, error) {
-	obj, err := ri.Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return 0, err
-	}
-	gen := obj.GetGeneration()
-	now := time.Now().UTC().Format(time.RFC3339)
-	cond := func(typ string) map[string]any {
-		return map[string]any{"type": typ, "status": "True", "reason": typ, "message": "accepted by the e2e test", "observedGeneration": gen, "lastTransitionTime": now}
-	}
-	parents := []any{map[string]any{
-		"parentRef":      map[string]any{"group": gatewayv1.GroupName, "kind": "Gateway", "name": "gw"},
-		"controllerName": controller,
-		"conditions":     []any{cond("Accepted"), cond("ResolvedRefs")},
-	}}
-	if err := unstructured.SetNestedSlice(obj.Object, parents, "status", "parents"); err != nil {
-		return 0, err
-	}
-	_, err = ri.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
-	return gen, err
-}
-
-// keepAccepting plays a Gateway that accepts every new generation of a route within
-// milliseconds (by watching it), until the test ends.
+// keepAccepting plays a Gateway that accepts every new generation of a route.
 func (h *harness) keepAccepting(t *testing.T, kind, name string) {
 	t.Helper()
-	ri := h.resource(t, kind, "")
-	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
-	done := make(chan struct{})
-	t.Cleanup(func() { cancel(); <-done })
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			w, err := ri.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
-			if err != nil {
-				time.Sleep(50 * time.Millisecond)
-				continue
-			}
-			for ev := range w.ResultChan() {
-				obj, ok := ev.Object.(*unstructured.Unstructured)
-				if !ok || observed(obj) == obj.GetGeneration() {
-					continue
-				}
-				_, _ = acceptRoute(ctx, ri, name)
-			}
-			w.Stop()
-		}
-	}()
-}
-
-// observed returns the observedGeneration of the first parent's first condition (0 if none).
-func observed(obj *unstructured.Unstructured) int64 {
-	parents, _, _ := unstructured.NestedSlice(obj.Object, "status", "parents")
-	if len(parents) == 0 {
-		return 0
-	}
-	conds, _, _ := unstructured.NestedSlice(parents[0].(map[string]any), "conditions")
-	if len(conds) == 0 {
-		return 0
-	}
-	g, _, _ := unstructured.NestedInt64(conds[0].(map[string]any), "observedGeneration")
-	return g
+	framework.KeepAccepting(t, h.resource(t, kind, ""), name)
 }
 
 // weights returns the weight of each named backendRef of rule i of an HTTPRoute ("nil" for an

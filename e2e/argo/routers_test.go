@@ -1,0 +1,233 @@
+//go:build e2e
+
+package argo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/e2e/framework"
+)
+
+// routedSteps: 25% and an indefinite pause (the test looks at the route and the traffic, then
+// promotes with the real `kubectl argo rollouts promote`), the prom-gate analysis, 50% and a
+// 1s pause.
+const routedSteps = `      - setWeight: 25
+      - pause: {}
+      - analysis:
+          templates: [{templateName: prom-gate}]
+      - setWeight: 50
+      - pause: {duration: 1s}
+`
+
+// routedRolloutYAML is a 2-replica canary whose traffic a router plugin shifts; the pod
+// template declares the MLLP port the Services target.
+func routedRolloutYAML(name, plugin, config string) string {
+	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: %[1]s
+spec:
+  replicas: 2
+  revisionHistoryLimit: 3
+  selector:
+    matchLabels: {app: %[1]s}
+  template:
+    metadata:
+      labels: {app: %[1]s}
+    spec:
+      containers:
+      - name: app
+        image: registry.k8s.io/pause:3.10
+        ports: [{name: mllp, containerPort: %[5]d}]
+  strategy:
+    canary:
+      stableService: %[1]s-stable
+      canaryService: %[1]s-canary
+      abortScaleDownDelaySeconds: 1
+      scaleDownDelaySeconds: 2
+      trafficRouting:
+        plugins:
+          %[2]s: %[3]s
+      steps:
+%[4]s`, name, plugin, config, routedSteps, podPort)
+}
+
+// podPort is the pods' (and Services') MLLP port.
+const podPort = 2575
+
+// services creates the stable and canary Services of app (the controller adds the pod hash to
+// their selectors).
+func (s *suite) services(app string) {
+	s.t.Helper()
+	for _, role := range []string{"stable", "canary"} {
+		s.env.Apply(s.t, fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: %[1]s-%[2]s}
+spec:
+  selector: {app: %[1]s}
+  ports: [{name: mllp, port: %[3]d, targetPort: %[3]d}]
+`, app, role, podPort))
+	}
+}
+
+// gate serves a gauge at value to Prometheus (as its own scrape job), waits until Prometheus
+// has it and applies the prom-gate template that reads it.
+func (s *suite) gate(value float64) {
+	s.t.Helper()
+	g, query := framework.StartGaugeTarget(s.t, "nerve_e2e_argo_gate", "nerve-e2e-argo-"+s.ns)
+	g.Set(value)
+	framework.WaitForPromValue(s.t, query, value)
+	s.env.Apply(s.t, templateYAML(framework.PrometheusURL(s.t), query))
+}
+
+// weightLog records every distinct canary weight a route takes, in order, from a watch.
+type weightLog struct {
+	mu  sync.Mutex
+	seq []int32
+}
+
+func (w *weightLog) add(v int32) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n := len(w.seq); n == 0 || w.seq[n-1] != v {
+		w.seq = append(w.seq, v)
+	}
+}
+
+func (w *weightLog) get() []int32 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]int32(nil), w.seq...)
+}
+
+func (w *weightLog) String() string { return fmt.Sprint(w.get()) }
+
+// recordWeights watches the named route until the test ends and logs the canary weight that
+// weight reads from each version of it.
+func (s *suite) recordWeights(ri dynamic.ResourceInterface, name string, weight func(*unstructured.Unstructured) (int32, error)) *weightLog {
+	s.t.Helper()
+	log := &weightLog{}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(s.t.Context()))
+	done := make(chan struct{})
+	s.t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			w, err := ri.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+			if err != nil {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			for ev := range w.ResultChan() {
+				if u, ok := ev.Object.(*unstructured.Unstructured); ok {
+					if v, err := weight(u); err == nil {
+						log.add(v)
+					}
+				}
+			}
+			w.Stop()
+		}
+	}()
+	return log
+}
+
+// routedHooks let a router scenario look at its data plane.
+type routedHooks struct {
+	// atPause runs while the update is paused at 25% (before the promote).
+	atPause func(ro *v1alpha1.Rollout)
+	// atEnd runs once the update ended (promoted or aborted) and the route is back at 0.
+	atEnd func(ro *v1alpha1.Rollout, stable, canary string)
+}
+
+// runRouted deploys v1 of a routed Rollout (applied by the caller), updates it to v2, checks the
+// pause at 25%, promotes with the real Argo CLI and waits for the analysis outcome and for the
+// route to return to 0; it returns what was observed, weights included.
+func (s *suite) runRouted(name string, c analysisCase, weights *weightLog, hooks routedHooks) outcome {
+	s.t.Helper()
+	var v1 string
+	s.waitRollout(name, 90*time.Second, "initial deploy healthy", healthyAt(&v1))
+	s.setImage(name, "v2")
+	ro := s.waitRollout(name, 90*time.Second, "paused at 25%", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && ro.Status.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex == 1
+	})
+	if w := weights.get(); len(w) == 0 || w[len(w)-1] != 25 {
+		s.t.Fatalf("paused at 25%%, but the route's canary weights were %v", w)
+	}
+	canaryHash := ro.Status.CurrentPodHash
+	if hooks.atPause != nil {
+		hooks.atPause(ro)
+	}
+	s.argoCLI("promote", name)
+	o := s.analysisOutcome(name, v1, c)
+	framework.Eventually(s.t, 30*time.Second, 100*time.Millisecond, func(context.Context) (bool, error) {
+		w := weights.get()
+		return len(w) > 0 && w[len(w)-1] == 0, nil
+	}, "route back at canary weight 0 (weights %s)", weights)
+	if hooks.atEnd != nil {
+		ro, err := s.rollout(s.t.Context(), name)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		hooks.atEnd(ro, ro.Status.StableRS, canaryHash)
+	}
+	for _, w := range weights.get() {
+		o.Weights = append(o.Weights, fmt.Sprint(w))
+	}
+	return o
+}
+
+// compareOutcomes runs each case under both controllers in parallel (separate namespaces) and
+// requires the same observable outcome: phases, abort, promotion, messages and route weights.
+func compareOutcomes(t *testing.T, cases []analysisCase, run func(t *testing.T, kind controllerKind, c analysisCase) outcome) {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string]outcome{}
+	t.Run("group", func(t *testing.T) {
+		for _, c := range cases {
+			for _, kind := range []controllerKind{argoController, nerveController} {
+				t.Run(c.name+"/"+string(kind), func(t *testing.T) {
+					t.Parallel()
+					o := run(t, kind, c)
+					t.Logf("%s/%s: %s", kind, c.name, o)
+					if o.RunPhase != c.runPhase || o.Phase != c.phase || o.Abort != c.abort {
+						t.Errorf("%s/%s: got run=%s phase=%s abort=%v, want run=%s phase=%s abort=%v",
+							kind, c.name, o.RunPhase, o.Phase, o.Abort, c.runPhase, c.phase, c.abort)
+					}
+					mu.Lock()
+					got[c.name+"/"+string(kind)] = o
+					mu.Unlock()
+				})
+			}
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	for _, c := range cases {
+		a, n := got[c.name+"/"+string(argoController)], got[c.name+"/"+string(nerveController)]
+		if a.String() != n.String() {
+			t.Errorf("%s: outcomes differ:\n argo:  %s\n nerve: %s", c.name, a, n)
+		}
+	}
+}
+
+// gateCases: a good gauge promotes, a bad one aborts.
+func gateCases() []analysisCase {
+	return []analysisCase{
+		{name: "good", value: 0.002, runPhase: v1alpha1.AnalysisPhaseSuccessful, phase: v1alpha1.RolloutPhaseHealthy},
+		{name: "bad", value: 0.02, runPhase: v1alpha1.AnalysisPhaseFailed, phase: v1alpha1.RolloutPhaseDegraded, abort: true},
+	}
+}
+
+// joinWeights formats a weight sequence.
+func joinWeights(ws []string) string { return "[" + strings.Join(ws, " ") + "]" }
