@@ -71,4 +71,3 @@ func runGateway(t *testing.T, kind controllerKind, c analysisCase) outcome {
 func TestGatewayAPIRouterArgoVsNerve(t *testing.T) {
 	compareOutcomes(t, gateCases(), runGateway)
 }
-
