@@ -143,10 +143,13 @@ func (s *suite) recordWeights(ri dynamic.ResourceInterface, name string, weight 
 
 // routedHooks let a router scenario look at its data plane.
 type routedHooks struct {
+	// atStart runs once v1 is healthy, before the update.
+	atStart func()
 	// atPause runs while the update is paused at 25% (before the promote).
 	atPause func(ro *v1alpha1.Rollout)
-	// atEnd runs once the update ended (promoted or aborted) and the route is back at 0.
-	atEnd func(ro *v1alpha1.Rollout, stable, canary string)
+	// atEnd runs once the update ended and the route is back at 0, with the pod-template hash
+	// that lost: the old stable after a promotion, the canary after an abort.
+	atEnd func(loser string)
 }
 
 // runRouted deploys v1 of a routed Rollout (applied by the caller), updates it to v2, checks the
@@ -154,8 +157,15 @@ type routedHooks struct {
 // route to return to 0; it returns what was observed, weights included.
 func (s *suite) runRouted(name string, c analysisCase, weights *weightLog, hooks routedHooks) outcome {
 	s.t.Helper()
+	lap := laps(s.t)
+	defer lap("done")
 	var v1 string
 	s.waitRollout(name, 90*time.Second, "initial deploy healthy", healthyAt(&v1))
+	lap("v1 healthy")
+	if hooks.atStart != nil {
+		hooks.atStart()
+		lap("start hook")
+	}
 	s.setImage(name, "v2")
 	ro := s.waitRollout(name, 90*time.Second, "paused at 25%", func(ro *v1alpha1.Rollout) bool {
 		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && ro.Status.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex == 1
@@ -164,26 +174,45 @@ func (s *suite) runRouted(name string, c analysisCase, weights *weightLog, hooks
 		s.t.Fatalf("paused at 25%%, but the route's canary weights were %v", w)
 	}
 	canaryHash := ro.Status.CurrentPodHash
+	lap("paused at 25%")
 	if hooks.atPause != nil {
 		hooks.atPause(ro)
+		lap("pause hook")
 	}
 	s.argoCLI("promote", name)
 	o := s.analysisOutcome(name, v1, c)
+	lap("analysis outcome")
 	framework.Eventually(s.t, 30*time.Second, 100*time.Millisecond, func(context.Context) (bool, error) {
 		w := weights.get()
 		return len(w) > 0 && w[len(w)-1] == 0, nil
 	}, "route back at canary weight 0 (weights %s)", weights)
+	lap("route back at 0")
 	if hooks.atEnd != nil {
-		ro, err := s.rollout(s.t.Context(), name)
-		if err != nil {
-			s.t.Fatal(err)
+		loser := canaryHash
+		if o.Promoted {
+			loser = v1
 		}
-		hooks.atEnd(ro, ro.Status.StableRS, canaryHash)
+		hooks.atEnd(loser)
+		lap("end hook")
 	}
 	for _, w := range weights.get() {
 		o.Weights = append(o.Weights, fmt.Sprint(w))
 	}
 	return o
+}
+
+// laps returns a function that records how long each phase took and logs them all at "done".
+func laps(t *testing.T) func(string) {
+	last := time.Now()
+	var b strings.Builder
+	return func(phase string) {
+		if phase == "done" {
+			t.Logf("phases:%s", b.String())
+			return
+		}
+		fmt.Fprintf(&b, " %s %.1fs;", phase, time.Since(last).Seconds())
+		last = time.Now()
+	}
 }
 
 // compareOutcomes runs each case under both controllers in parallel (separate namespaces) and
