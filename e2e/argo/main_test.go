@@ -2,10 +2,14 @@
 
 // Package argo holds the e2e proof against the real Argo Rollouts v1.10.0: the real
 // rollouts-controller (built by hack/argo/build.sh), with nerve's plugins registered in its
-// argo-rollouts-config, runs a canary on nerve's CRDs to the same observable result as nerve's
-// loop; the real kubectl-argo-rollouts renders and drives (promote/abort/retry) Rollouts run by
-// nerve's loop; a step analysis gated by nerve/prometheus against the real Prometheus ends the same
-// way (Successful/Healthy, Failed/aborted) under Argo's controller and under nerve's loop.
+// argo-rollouts-config (file:// locations, real sha256), runs the same scenarios as nerve's loop,
+// in parallel in separate namespaces, to the same observable result: a timed canary; a step
+// analysis gated by nerve/prometheus against the real Prometheus (Successful/Healthy on a good
+// gauge, Failed/aborted on a bad one, with Argo's messages); the same gated canary routed by
+// nerve/gatewayAPI on an HTTPRoute (same weights) and by nerve/mllp with live HL7 traffic through
+// two nerve-mllp-proxy processes (same MLLPRoute weights, a quarter of the messages to the canary
+// at 25%, none to the losing pods at the end). The other way round, the real kubectl-argo-rollouts
+// renders and drives (promote/abort/retry) Rollouts run by nerve's loop.
 package argo
 
 import (
