@@ -8,10 +8,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/informers"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -65,15 +66,13 @@ type Controller struct {
 	now      func() time.Time
 	engine   *analysis.Engine
 
-	kubeInformers informers.SharedInformerFactory
-	rollouts      cache.SharedIndexInformer
-	runs          cache.SharedIndexInformer
-	templates     cache.SharedIndexInformer
-	clusterTmpls  cache.SharedIndexInformer
-	rsLister      appslisters.ReplicaSetLister
-	svcLister     corelisters.ServiceLister
-	podLister     corelisters.PodLister
-	synced        []cache.InformerSynced
+	informers    []cache.SharedIndexInformer
+	rollouts     cache.SharedIndexInformer
+	runs         cache.SharedIndexInformer
+	templates    cache.SharedIndexInformer
+	clusterTmpls cache.SharedIndexInformer
+	rsLister     appslisters.ReplicaSetLister
+	svcLister    corelisters.ServiceLister
 
 	rolloutQueue workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	runQueue     workqueue.TypedRateLimitingInterface[cache.ObjectName]
@@ -125,22 +124,18 @@ func (c *Controller) instanceSelector() string {
 
 func (c *Controller) setupInformers() {
 	ns, sel := c.cfg.Namespace, c.instanceSelector()
-	idx := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
-	c.rollouts = cache.NewSharedIndexInformer(c.argo.ListWatch(v1alpha1.RolloutResource, ns, sel,
-		func() runtime.Object { return &v1alpha1.RolloutList{} }), &v1alpha1.Rollout{}, c.cfg.Resync, idx)
-	c.runs = cache.NewSharedIndexInformer(c.argo.ListWatch(v1alpha1.AnalysisRunResource, ns, sel,
-		func() runtime.Object { return &v1alpha1.AnalysisRunList{} }), &v1alpha1.AnalysisRun{}, c.cfg.Resync, idx)
-	c.templates = cache.NewSharedIndexInformer(c.argo.ListWatch(v1alpha1.AnalysisTemplateResource, ns, "",
-		func() runtime.Object { return &v1alpha1.AnalysisTemplateList{} }), &v1alpha1.AnalysisTemplate{}, c.cfg.Resync, idx)
-	c.clusterTmpls = cache.NewSharedIndexInformer(c.argo.ListWatch(v1alpha1.ClusterAnalysisTemplateResource, "", "",
-		func() runtime.Object { return &v1alpha1.ClusterAnalysisTemplateList{} }), &v1alpha1.ClusterAnalysisTemplate{}, c.cfg.Resync, cache.Indexers{})
-	c.kubeInformers = informers.NewSharedInformerFactoryWithOptions(c.kube, c.cfg.Resync, informers.WithNamespace(ns))
-	rsInf := c.kubeInformers.Apps().V1().ReplicaSets()
-	svcInf := c.kubeInformers.Core().V1().Services()
-	podInf := c.kubeInformers.Core().V1().Pods()
-	c.rsLister, c.svcLister, c.podLister = rsInf.Lister(), svcInf.Lister(), podInf.Lister()
-	c.synced = []cache.InformerSynced{c.rollouts.HasSynced, c.runs.HasSynced, c.templates.HasSynced,
-		c.clusterTmpls.HasSynced, rsInf.Informer().HasSynced, svcInf.Informer().HasSynced, podInf.Informer().HasSynced}
+	c.rollouts = c.informer(c.argo.ListWatch(v1alpha1.RolloutResource, ns, sel,
+		func() runtime.Object { return &v1alpha1.RolloutList{} }), &v1alpha1.Rollout{}, true)
+	c.runs = c.informer(c.argo.ListWatch(v1alpha1.AnalysisRunResource, ns, sel,
+		func() runtime.Object { return &v1alpha1.AnalysisRunList{} }), &v1alpha1.AnalysisRun{}, true)
+	c.templates = c.informer(c.argo.ListWatch(v1alpha1.AnalysisTemplateResource, ns, "",
+		func() runtime.Object { return &v1alpha1.AnalysisTemplateList{} }), &v1alpha1.AnalysisTemplate{}, true)
+	c.clusterTmpls = c.informer(c.argo.ListWatch(v1alpha1.ClusterAnalysisTemplateResource, "", "",
+		func() runtime.Object { return &v1alpha1.ClusterAnalysisTemplateList{} }), &v1alpha1.ClusterAnalysisTemplate{}, false)
+	rsInf := c.informer(c.replicaSetListWatch(ns), &appsv1.ReplicaSet{}, true)
+	svcInf := c.informer(c.serviceListWatch(ns), &corev1.Service{}, true)
+	c.rsLister = appslisters.NewReplicaSetLister(rsInf.GetIndexer())
+	c.svcLister = corelisters.NewServiceLister(svcInf.GetIndexer())
 
 	_, _ = c.rollouts.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(o any) { c.enqueue(c.rolloutQueue, o) },
@@ -152,7 +147,7 @@ func (c *Controller) setupInformers() {
 		UpdateFunc: func(_, o any) { c.runChanged(o) },
 		DeleteFunc: func(o any) { c.enqueueOwner(o) },
 	})
-	_, _ = rsInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	_, _ = rsInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueueOwner,
 		UpdateFunc: func(_, o any) { c.enqueueOwner(o) },
 		DeleteFunc: c.enqueueOwner,
@@ -217,6 +212,57 @@ func (c *Controller) rolloutDeleted(obj any) {
 	}
 }
 
+// informer builds a shared informer (namespace-indexed when namespaced) whose cache holds
+// objects without managedFields: see cacheTransform.
+func (c *Controller) informer(lw cache.ListerWatcher, example runtime.Object, namespaced bool) cache.SharedIndexInformer {
+	idx := cache.Indexers{}
+	if namespaced {
+		idx[cache.NamespaceIndex] = cache.MetaNamespaceIndexFunc
+	}
+	inf := cache.NewSharedIndexInformer(lw, example, c.cfg.Resync, idx)
+	_ = inf.SetTransform(cacheTransform) // cannot fail: the informer has not started
+	c.informers = append(c.informers, inf)
+	return inf
+}
+
+// cacheTransform drops managedFields from every object before it is cached: the loop never
+// reads them, and they are often the largest part of an object. Updates sent from cached
+// copies carry no managedFields, which the API server reads as "keep them as they are".
+func cacheTransform(obj any) (any, error) {
+	if o, ok := obj.(metav1.Object); ok {
+		o.SetManagedFields(nil)
+	}
+	return obj, nil
+}
+
+// replicaSetListWatch lists and watches only ReplicaSets labelled rollouts-pod-template-hash:
+// every ReplicaSet a Rollout owns carries it, and a Deployment's never does, so those stay out
+// of the cache.
+func (c *Controller) replicaSetListWatch(ns string) cache.ListerWatcher {
+	sel := v1alpha1.DefaultRolloutUniqueLabelKey
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = sel
+			return c.kube.AppsV1().ReplicaSets(ns).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = sel
+			return c.kube.AppsV1().ReplicaSets(ns).Watch(ctx, o)
+		},
+	}
+}
+
+func (c *Controller) serviceListWatch(ns string) cache.ListerWatcher {
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return c.kube.CoreV1().Services(ns).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return c.kube.CoreV1().Services(ns).Watch(ctx, o)
+		},
+	}
+}
+
 // Run starts the informers and workers and blocks until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
 	defer utilruntime.HandleCrash()
@@ -224,11 +270,12 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	defer c.runQueue.ShutDown()
 	defer c.broadcaster.Shutdown()
 	logger := klog.FromContext(ctx)
-	c.kubeInformers.Start(ctx.Done())
-	for _, inf := range []cache.SharedIndexInformer{c.rollouts, c.runs, c.templates, c.clusterTmpls} {
+	synced := make([]cache.InformerSynced, 0, len(c.informers))
+	for _, inf := range c.informers {
 		go inf.RunWithContext(ctx)
+		synced = append(synced, inf.HasSynced)
 	}
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return fmt.Errorf("failed to wait for caches to sync")
 	}
 	logger.Info("caches synced; starting workers", "workers", workers)

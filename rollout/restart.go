@@ -26,12 +26,15 @@ func (rc *rolloutCtx) reconcileRestart(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pods, err := rc.c.podLister.Pods(rc.ro.Namespace).List(sel)
+	// A live list, not a Pod informer: pods are listed only while a restart is pending, and
+	// the controller does not cache every pod of the namespace for it.
+	pods, err := rc.c.kube.CoreV1().Pods(rc.ro.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
 		return err
 	}
 	var old []string
-	for _, p := range pods {
+	for i := range pods.Items {
+		p := &pods.Items[i]
 		if p.DeletionTimestamp == nil && p.CreationTimestamp.Before(at) && rc.ownsPod(p.Labels) {
 			old = append(old, p.Name)
 		}

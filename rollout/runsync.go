@@ -38,6 +38,7 @@ func (c *Controller) syncAnalysisRun(ctx context.Context, ref cache.ObjectName) 
 			return 0, err
 		}
 		out = updated
+		_, _ = cacheTransform(updated)
 		_ = c.runs.GetIndexer().Update(updated)
 		if out.Status.Phase.Completed() && !run.Status.Phase.Completed() {
 			klog.FromContext(ctx).Info("analysis run completed", "phase", out.Status.Phase, "message", out.Status.Message)

@@ -362,6 +362,7 @@ func (rc *rolloutCtx) persist(ctx context.Context) error {
 		// keep the cache at least as new as our own write, so that the next sync (often
 		// triggered by a ReplicaSet event before the watch delivers this update) does not
 		// start from a stale status and conflict
+		_, _ = cacheTransform(updated)
 		_ = rc.c.rollouts.GetIndexer().Update(updated)
 	}
 	return err
