@@ -7,7 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/informers"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
@@ -59,11 +60,17 @@ func names(es []host.Entry) []string {
 // watchRegistry starts an informer on the single ConfigMap and applies the registry on every
 // add, update and delete (a missing ConfigMap is an empty registry). It returns once synced.
 func watchRegistry(ctx context.Context, kube kubernetes.Interface, ns string, w *registryWatcher) error {
-	f := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithNamespace(ns),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", ConfigMapName).String()
-		}))
-	inf := f.Core().V1().ConfigMaps().Informer()
+	sel := fields.OneTermEqualSelector("metadata.name", ConfigMapName).String()
+	inf := cache.NewSharedIndexInformer(&cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = sel
+			return kube.CoreV1().ConfigMaps(ns).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = sel
+			return kube.CoreV1().ConfigMaps(ns).Watch(ctx, o)
+		},
+	}, &corev1.ConfigMap{}, 0, cache.Indexers{})
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(o any) { w.apply(ctx, o.(*corev1.ConfigMap)) },
 		UpdateFunc: func(_, o any) { w.apply(ctx, o.(*corev1.ConfigMap)) },
@@ -72,7 +79,7 @@ func watchRegistry(ctx context.Context, kube kubernetes.Interface, ns string, w 
 	if err != nil {
 		return err
 	}
-	f.Start(ctx.Done())
+	go inf.RunWithContext(ctx)
 	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
 		return fmt.Errorf("ConfigMap %s/%s informer did not sync", ns, ConfigMapName)
 	}
