@@ -7,9 +7,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -28,6 +30,9 @@ const LeaseName = "nerve-controller-lock"
 // Run runs the controller until ctx ends.
 func Run(ctx context.Context, o *Options) error {
 	logger := klog.FromContext(ctx)
+	if err := tuneGC(o); err != nil {
+		return err
+	}
 	metrics := rollout.NewMetrics()
 	cfg, err := restConfig(o, metrics)
 	if err != nil {
@@ -76,6 +81,20 @@ func Run(ctx context.Context, o *Options) error {
 	case err := <-lost:
 		return err
 	}
+}
+
+// tuneGC applies the collector target and the soft memory limit.
+func tuneGC(o *Options) error {
+	debug.SetGCPercent(o.GCPercent)
+	if o.MemoryLimit == "" {
+		return nil
+	}
+	q, err := resource.ParseQuantity(o.MemoryLimit)
+	if err != nil || q.Sign() <= 0 {
+		return fmt.Errorf("--memory-limit %q: want a positive quantity such as 200Mi", o.MemoryLimit)
+	}
+	debug.SetMemoryLimit(q.Value())
+	return nil
 }
 
 func restConfig(o *Options, m *rollout.Metrics) (*rest.Config, error) {
@@ -137,6 +156,7 @@ func serve(ctx context.Context, addr string, metrics http.Handler) <-chan error 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", metrics)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	debugHandlers(mux)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	go func() {
