@@ -184,7 +184,10 @@ func (m *Metrics) countEvent(ns, name, typ, reason string) {
 }
 
 // WrapTransport counts every API request by kind, namespace, name, verb and status code, as
-// Argo's controller_clientset_k8s_request_total does. Install it on the rest.Config.
+// Argo's controller_clientset_k8s_request_total does (with Argo's labels: a collection GET is a
+// List or a Watch, and lists, events and ReplicaSets are counted under the name "N/A", which
+// also keeps the number of series from growing with every event and ReplicaSet ever written).
+// Install it on the rest.Config.
 func (m *Metrics) WrapTransport(rt http.RoundTripper) http.RoundTripper {
 	return roundTripper(func(req *http.Request) (*http.Response, error) {
 		resp, err := rt.RoundTrip(req)
@@ -193,7 +196,16 @@ func (m *Metrics) WrapTransport(rt http.RoundTripper) http.RoundTripper {
 			code = strconv.Itoa(resp.StatusCode)
 		}
 		kind, ns, name := parsePath(req.URL.Path)
-		m.k8sRequests.WithLabelValues(kind, ns, name, verb(req), code).Inc()
+		v := verb(req, name)
+		switch {
+		case v == "List" || kind == "events" || kind == "replicasets":
+			name = "N/A"
+		case v == "Watch":
+			if fs := req.URL.Query().Get("fieldSelector"); strings.HasPrefix(fs, "metadata.name=") {
+				name = strings.TrimPrefix(fs, "metadata.name=")
+			}
+		}
+		m.k8sRequests.WithLabelValues(kind, ns, name, v, code).Inc()
 		return resp, err
 	})
 }
@@ -202,13 +214,17 @@ type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-func verb(req *http.Request) string {
+// verb is Argo's request verb; name is the object name in the path ("" for a collection).
+func verb(req *http.Request, name string) string {
 	switch req.Method {
 	case http.MethodGet:
+		if name != "" {
+			return "Get"
+		}
 		if req.URL.Query().Get("watch") == "true" {
 			return "Watch"
 		}
-		return "Get"
+		return "List"
 	case http.MethodPost:
 		return "Create"
 	case http.MethodPut:

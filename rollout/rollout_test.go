@@ -1,8 +1,10 @@
 package rollout
 
 import (
+	"net/http"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -80,6 +82,38 @@ func TestParsePath(t *testing.T) {
 		k, ns, n := parsePath(path)
 		if [3]string{k, ns, n} != want {
 			t.Errorf("%s: %v", path, [3]string{k, ns, n})
+		}
+	}
+}
+
+func TestRequestMetricLabelsAsArgo(t *testing.T) {
+	m := NewMetrics()
+	rt := m.WrapTransport(roundTripper(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	}))
+	for _, r := range []struct{ method, url string }{
+		{http.MethodGet, "https://h/apis/apps/v1/namespaces/ns/replicasets?labelSelector=x"},
+		{http.MethodGet, "https://h/apis/apps/v1/namespaces/ns/replicasets?watch=true"},
+		{http.MethodPut, "https://h/apis/apps/v1/namespaces/ns/replicasets/web-abc"},
+		{http.MethodPatch, "https://h/api/v1/namespaces/ns/events/web.1234"},
+		{http.MethodPut, "https://h/apis/argoproj.io/v1alpha1/namespaces/ns/rollouts/web/status"},
+		{http.MethodGet, "https://h/api/v1/namespaces/ns/configmaps?fieldSelector=metadata.name%3Dargo-rollouts-config&watch=true"},
+	} {
+		req, _ := http.NewRequest(r.method, r.url, nil)
+		if _, err := rt.RoundTrip(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range [][]string{
+		{"replicasets", "ns", "N/A", "List", "200"},
+		{"replicasets", "ns", "N/A", "Watch", "200"},
+		{"replicasets", "ns", "N/A", "Update", "200"},
+		{"events", "ns", "N/A", "Patch", "200"},
+		{"rollouts", "ns", "web", "Update", "200"},
+		{"configmaps", "ns", "argo-rollouts-config", "Watch", "200"},
+	} {
+		if got := testutil.ToFloat64(m.k8sRequests.WithLabelValues(want...)); got != 1 {
+			t.Errorf("controller_clientset_k8s_request_total%v = %v, want 1", want, got)
 		}
 	}
 }
