@@ -28,7 +28,7 @@ func runAnalysis(t *testing.T, kind controllerKind, c analysisCase) outcome {
 	t.Helper()
 	s := newSuite(t, kind)
 	s.gate(c.value)
-	s.env.Apply(t, rolloutYAML("gated", gateSteps))
+	s.env.Apply(t, rolloutYAML("gated", "", gateSteps))
 	var v1 string
 	s.waitRollout("gated", 90*time.Second, "initial deploy healthy", healthyAt(&v1))
 	s.setImage("gated", "v2")

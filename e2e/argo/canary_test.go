@@ -22,7 +22,7 @@ const timedPauseSteps = `      - setWeight: 50
 func runCanary(t *testing.T, kind controllerKind) outcome {
 	t.Helper()
 	s := newSuite(t, kind)
-	s.env.Apply(t, rolloutYAML("canary", timedPauseSteps))
+	s.env.Apply(t, rolloutYAML("canary", "", timedPauseSteps))
 	var v1 string
 	s.waitRollout("canary", 90*time.Second, "initial deploy healthy", healthyAt(&v1))
 	s.setImage("canary", "v2")

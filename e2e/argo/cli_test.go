@@ -46,7 +46,7 @@ func expectLines(t *testing.T, what, out string, res ...string) {
 // drive nerve's loop.
 func TestArgoCLIOnNerveLoop(t *testing.T) {
 	s := newSuite(t, nerveController)
-	s.env.Apply(t, rolloutYAML("cli", pauseSteps))
+	s.env.Apply(t, rolloutYAML("cli", "", pauseSteps))
 	var v1 string
 	s.waitRollout("cli", 90*time.Second, "initial deploy healthy", healthyAt(&v1))
 	out := s.argoCLI("get", "rollout", "cli")

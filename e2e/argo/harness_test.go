@@ -168,7 +168,9 @@ const gateSteps = `      - setWeight: 50
           templates: [{templateName: prom-gate}]
 `
 
-func rolloutYAML(name, steps string) string {
+// rolloutYAML is a 2-replica canary (pods declare the MLLP port) with extra canary strategy
+// fields and steps.
+func rolloutYAML(name, canary, steps string) string {
 	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
 kind: Rollout
 metadata:
@@ -185,11 +187,12 @@ spec:
       containers:
       - name: app
         image: registry.k8s.io/pause:3.10
+        ports: [{name: mllp, containerPort: %[4]d}]
   strategy:
     canary:
       abortScaleDownDelaySeconds: 1
-      steps:
-%[2]s`, name, steps)
+%[2]s      steps:
+%[3]s`, name, canary, steps, podPort)
 }
 
 // templateYAML is a step-analysis template on nerve/prometheus (for the analysis scenario; see

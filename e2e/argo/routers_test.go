@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
@@ -29,37 +28,16 @@ const routedSteps = `      - setWeight: 25
       - pause: {duration: 1s}
 `
 
-// routedRolloutYAML is a 2-replica canary whose traffic a router plugin shifts; the pod
-// template declares the MLLP port the Services target.
+// routedRolloutYAML is the 2-replica canary of rolloutYAML whose traffic a router plugin shifts
+// through routedSteps.
 func routedRolloutYAML(name, plugin, config string) string {
-	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: %[1]s
-spec:
-  replicas: 2
-  revisionHistoryLimit: 3
-  selector:
-    matchLabels: {app: %[1]s}
-  template:
-    metadata:
-      labels: {app: %[1]s}
-    spec:
-      containers:
-      - name: app
-        image: registry.k8s.io/pause:3.10
-        ports: [{name: mllp, containerPort: %[5]d}]
-  strategy:
-    canary:
-      stableService: %[1]s-stable
+	return rolloutYAML(name, fmt.Sprintf(`      stableService: %[1]s-stable
       canaryService: %[1]s-canary
-      abortScaleDownDelaySeconds: 1
       scaleDownDelaySeconds: 2
       trafficRouting:
         plugins:
           %[2]s: %[3]s
-      steps:
-%[4]s`, name, plugin, config, routedSteps, podPort)
+`, name, plugin, config), routedSteps)
 }
 
 // podPort is the pods' (and Services') MLLP port.
@@ -117,27 +95,11 @@ func (w *weightLog) String() string { return fmt.Sprint(w.get()) }
 func (s *suite) recordWeights(ri dynamic.ResourceInterface, name string, weight func(*unstructured.Unstructured) (int32, error)) *weightLog {
 	s.t.Helper()
 	log := &weightLog{}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(s.t.Context()))
-	done := make(chan struct{})
-	s.t.Cleanup(func() { cancel(); <-done })
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			w, err := ri.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
-			if err != nil {
-				time.Sleep(50 * time.Millisecond)
-				continue
-			}
-			for ev := range w.ResultChan() {
-				if u, ok := ev.Object.(*unstructured.Unstructured); ok {
-					if v, err := weight(u); err == nil {
-						log.add(v)
-					}
-				}
-			}
-			w.Stop()
+	framework.WatchNamed(s.t, ri, name, func(_ context.Context, u *unstructured.Unstructured) {
+		if v, err := weight(u); err == nil {
+			log.add(v)
 		}
-	}()
+	})
 	return log
 }
 

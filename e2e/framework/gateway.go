@@ -43,6 +43,17 @@ func AcceptRoute(ctx context.Context, ri dynamic.ResourceInterface, name string)
 // milliseconds (by watching it), until the test ends.
 func KeepAccepting(t testing.TB, ri dynamic.ResourceInterface, name string) {
 	t.Helper()
+	WatchNamed(t, ri, name, func(ctx context.Context, obj *unstructured.Unstructured) {
+		if ObservedGeneration(obj) != obj.GetGeneration() {
+			_, _ = AcceptRoute(ctx, ri, name)
+		}
+	})
+}
+
+// WatchNamed calls f with every version of the named object (the current one first) until the
+// test ends, re-watching when the API server closes the watch.
+func WatchNamed(t testing.TB, ri dynamic.ResourceInterface, name string, f func(context.Context, *unstructured.Unstructured)) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
@@ -55,11 +66,9 @@ func KeepAccepting(t testing.TB, ri dynamic.ResourceInterface, name string) {
 				continue
 			}
 			for ev := range w.ResultChan() {
-				obj, ok := ev.Object.(*unstructured.Unstructured)
-				if !ok || ObservedGeneration(obj) == obj.GetGeneration() {
-					continue
+				if obj, ok := ev.Object.(*unstructured.Unstructured); ok {
+					f(ctx, obj)
 				}
-				_, _ = AcceptRoute(ctx, ri, name)
 			}
 			w.Stop()
 		}
