@@ -23,8 +23,8 @@ help: ## list the targets
 
 build: ## build all binaries into bin/ and the plugins into bin/plugins/
 	@mkdir -p $(BIN)/plugins
-	@for c in $(CMDS); do $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/$$c ./cmd/$$c || exit 1; done
-	@for p in $(PLUGINS); do $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/$$p ./plugins/cmd/$$p || exit 1; done
+	@for c in $(CMDS); do $(GO) build -trimpath -buildvcs=auto -ldflags '$(LDFLAGS)' -o $(BIN)/$$c ./cmd/$$c || exit 1; done
+	@for p in $(PLUGINS); do $(GO) build -trimpath -buildvcs=auto -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/$$p ./plugins/cmd/$$p || exit 1; done
 
 test: unit e2e ## unit tests (race), interop tests, then the whole e2e suite on the local control plane
 
