@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -78,7 +77,7 @@ func newSuite(t *testing.T, kind controllerKind, routers ...routerPlugin) *suite
 // pluginEntry is one argo-rollouts-config list entry for a private copy of a nerve plugin binary.
 func pluginEntry(t *testing.T, name, binary string) string {
 	t.Helper()
-	bin := copyBinary(t, framework.Binary(t, binary))
+	bin := framework.CopyBinary(t, framework.Binary(t, binary))
 	sum, err := host.FileSHA256(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -139,27 +138,6 @@ func waitHTTP(t *testing.T, url string) {
 		resp.Body.Close()
 		return resp.StatusCode == 200, nil
 	}, "%s", url)
-}
-
-func copyBinary(t *testing.T, src string) string {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 // gateSteps: 50%, then the prom-gate step analysis.
@@ -223,16 +201,7 @@ func (s *suite) rollout(ctx context.Context, name string) (*v1alpha1.Rollout, er
 	if err != nil {
 		return nil, err
 	}
-	u, err := ri.Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(u.Object)
-	if err != nil {
-		return nil, err
-	}
-	ro := &v1alpha1.Rollout{}
-	return ro, json.Unmarshal(b, ro)
+	return framework.Get[v1alpha1.Rollout](ctx, ri, name)
 }
 
 func (s *suite) runs(ctx context.Context) ([]v1alpha1.AnalysisRun, error) {
@@ -240,23 +209,7 @@ func (s *suite) runs(ctx context.Context) ([]v1alpha1.AnalysisRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := ri.List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]v1alpha1.AnalysisRun, 0, len(l.Items))
-	for _, u := range l.Items {
-		b, err := json.Marshal(u.Object)
-		if err != nil {
-			return nil, err
-		}
-		var run v1alpha1.AnalysisRun
-		if err := json.Unmarshal(b, &run); err != nil {
-			return nil, err
-		}
-		out = append(out, run)
-	}
-	return out, nil
+	return framework.List[v1alpha1.AnalysisRun](ctx, ri)
 }
 
 func (s *suite) waitRollout(name string, timeout time.Duration, what string, cond func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {

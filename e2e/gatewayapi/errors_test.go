@@ -139,7 +139,7 @@ func startDirect(t *testing.T, env []string, args ...string) plugins.TrafficRout
 		HandshakeConfig: plugins.Handshake(plugins.KindTrafficRouter),
 		Plugins:         plugins.PluginSet(plugins.KindTrafficRouter, 30*time.Second),
 		Cmd:             cmd,
-		Logger:          fileLogger(t, "plugin.log"),
+		Logger:          framework.FileLogger(t, "plugin.log"),
 	})
 	t.Cleanup(client.Kill)
 	rpc, err := client.Client()

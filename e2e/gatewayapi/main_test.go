@@ -10,12 +10,8 @@ package gatewayapi
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/hashicorp/go-hclog"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -26,7 +22,6 @@ import (
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/e2e/framework"
 	"github.com/nerve-rollouts/nerve/plugins"
-	"github.com/nerve-rollouts/nerve/plugins/host"
 	"github.com/nerve-rollouts/nerve/router/gatewayapi"
 )
 
@@ -45,6 +40,12 @@ type harness struct {
 	router plugins.TrafficRouter
 }
 
+// startViaHost starts the plugin binary through nerve's plugin host under name, with args.
+func startViaHost(t *testing.T, name string, args ...string) plugins.TrafficRouter {
+	t.Helper()
+	return framework.StartTrafficRouter(t, name, pluginBinary, args...)
+}
+
 // setup creates a fresh namespace and starts the plugin through nerve's plugin host with args.
 func setup(t *testing.T, args ...string) *harness {
 	t.Helper()
@@ -54,46 +55,6 @@ func setup(t *testing.T, args ...string) *harness {
 		t.Fatalf("gateway clientset: %v", err)
 	}
 	return &harness{env: env, gw: gw, router: startViaHost(t, gatewayapi.DefaultPluginName, args...)}
-}
-
-// startViaHost registers the plugin binary (sha256-pinned) with a plugin host and returns the
-// host's router handle; the host starts the process and runs InitPlugin.
-func startViaHost(t *testing.T, name string, args ...string) plugins.TrafficRouter {
-	t.Helper()
-	bin := framework.Binary(t, pluginBinary)
-	sum, err := host.FileSHA256(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := host.New(host.Options{Logger: fileLogger(t, "host.log"), CallTimeout: 30 * time.Second})
-	t.Cleanup(h.Close)
-	h.SetRegistry(host.Registry{TrafficRouters: []host.Entry{{
-		Name: name, Kind: plugins.KindTrafficRouter, Location: "file://" + bin, SHA256: sum, Args: args,
-	}}})
-	r, err := h.TrafficRouter(t.Context(), name)
-	if err != nil {
-		t.Fatalf("start %s through the plugin host: %v", pluginBinary, err)
-	}
-	return r
-}
-
-// fileLogger logs to a file in the test's temp dir (the plugin may still log after the test
-// ended) and prints it when the test failed.
-func fileLogger(t *testing.T, name string) hclog.Logger {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			if b, err := os.ReadFile(path); err == nil {
-				t.Logf("--- %s ---\n%s", name, b)
-			}
-		}
-	})
-	return hclog.New(&hclog.LoggerOptions{Name: "e2e", Output: f, Level: hclog.Debug})
 }
 
 // rollout returns a Rollout in the harness namespace whose plugin config is cfg.

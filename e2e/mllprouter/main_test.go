@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -26,7 +25,6 @@ import (
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/e2e/framework"
 	"github.com/nerve-rollouts/nerve/plugins"
-	"github.com/nerve-rollouts/nerve/plugins/host"
 	"github.com/nerve-rollouts/nerve/router/mllp"
 	"github.com/nerve-rollouts/nerve/router/mllp/api"
 	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
@@ -180,45 +178,6 @@ func (s *site) annotation(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return r.Annotations[mllp.VerifyAnnotation]
-}
-
-// startViaHost registers the plugin binary (sha256-pinned) with nerve's plugin host and
-// returns the host's router handle; the host starts the process and runs InitPlugin.
-func startViaHost(t *testing.T) plugins.TrafficRouter {
-	t.Helper()
-	bin := framework.Binary(t, pluginBinary)
-	sum, err := host.FileSHA256(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := host.New(host.Options{Logger: fileLogger(t, "host.log"), CallTimeout: 30 * time.Second})
-	t.Cleanup(h.Close)
-	h.SetRegistry(host.Registry{TrafficRouters: []host.Entry{{
-		Name: mllp.DefaultPluginName, Kind: plugins.KindTrafficRouter, Location: "file://" + bin, SHA256: sum,
-	}}})
-	r, err := h.TrafficRouter(t.Context(), mllp.DefaultPluginName)
-	if err != nil {
-		t.Fatalf("start %s through the plugin host: %v", pluginBinary, err)
-	}
-	return r
-}
-
-// fileLogger logs to a file in the test's temp dir and prints it when the test failed.
-func fileLogger(t *testing.T, name string) hclog.Logger {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			if b, err := os.ReadFile(path); err == nil {
-				t.Logf("--- %s ---\n%s", name, b)
-			}
-		}
-	})
-	return hclog.New(&hclog.LoggerOptions{Name: "e2e", Output: f, Level: hclog.Debug})
 }
 
 // rollout returns the Rollout the controller would send for the site's route.

@@ -14,6 +14,7 @@ import (
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/e2e/framework"
 	"github.com/nerve-rollouts/nerve/plugins"
+	"github.com/nerve-rollouts/nerve/router/mllp"
 	"github.com/nerve-rollouts/nerve/router/mllp/api"
 )
 
@@ -33,7 +34,7 @@ func TestRolloutSteps(t *testing.T) {
 	s := newSite(t, env, "mllp-listener", "10.244.91", false)
 	p0, p1 := s.startProxy(t, "e2e-proxy-0"), s.startProxy(t, "e2e-proxy-1")
 	s.waitReplicas(t, 2, 0)
-	r := startViaHost(t)
+	r := framework.StartTrafficRouter(t, mllp.DefaultPluginName, pluginBinary)
 	ro := s.rollout(nil)
 	tr := startTraffic(t, []*proxy{p0, p1}, 2, patients)
 	framework.Eventually(t, 10*time.Second, 20*time.Millisecond, func(context.Context) (bool, error) {

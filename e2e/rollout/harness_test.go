@@ -151,16 +151,7 @@ func (s *suite) rollout(ctx context.Context, name string) (*v1alpha1.Rollout, er
 	if err != nil {
 		return nil, err
 	}
-	u, err := ri.Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(u.Object)
-	if err != nil {
-		return nil, err
-	}
-	ro := &v1alpha1.Rollout{}
-	return ro, json.Unmarshal(b, ro)
+	return framework.Get[v1alpha1.Rollout](ctx, ri, name)
 }
 
 // runs lists the AnalysisRuns in the namespace.
@@ -169,20 +160,7 @@ func (s *suite) runs(ctx context.Context) ([]v1alpha1.AnalysisRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := ri.List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]v1alpha1.AnalysisRun, 0, len(l.Items))
-	for _, u := range l.Items {
-		b, _ := json.Marshal(u.Object)
-		var run v1alpha1.AnalysisRun
-		if err := json.Unmarshal(b, &run); err != nil {
-			return nil, err
-		}
-		out = append(out, run)
-	}
-	return out, nil
+	return framework.List[v1alpha1.AnalysisRun](ctx, ri)
 }
 
 // patchStatus applies a merge patch to the status subresource, as `kubectl argo rollouts` does.

@@ -5,9 +5,7 @@ package rollout
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,7 +33,7 @@ func newPromSuite(t *testing.T) *suite {
 	t.Helper()
 	env := framework.New(t)
 	s := &suite{t: t, env: env, ns: env.Namespace, recordFile: filepath.Join(t.TempDir(), "router.jsonl"), valuesDir: t.TempDir()}
-	bin := copyBinary(t, framework.Binary(t, "nerve-prometheus"))
+	bin := framework.CopyBinary(t, framework.Binary(t, "nerve-prometheus"))
 	entry := fmt.Sprintf("- name: %s\n  location: file://%s\n  sha256: %s\n", promPluginName, bin, sha(t, bin))
 	cm := map[string]any{
 		"apiVersion": "v1", "kind": "ConfigMap",
@@ -49,27 +47,6 @@ func newPromSuite(t *testing.T) *suite {
 	env.Apply(t, string(b))
 	s.startController()
 	return s
-}
-
-func copyBinary(t *testing.T, src string) string {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 // promTemplateYAML is the prom-gate AnalysisTemplate with one metric on the BUILT-IN
