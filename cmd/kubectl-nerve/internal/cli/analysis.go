@@ -33,15 +33,7 @@ func NewCmdAnalysis(streams genericiooptions.IOStreams, f *Factory) *cobra.Comma
 		Long:              "Show the AnalysisRuns of a rollout's current revision (--all: every revision) as a table of metrics:\nthe latest measured value, the condition it is judged against, the verdict, the query as the provider\nresolved it (MetricResult.Metadata) and the time left until the metric is done.",
 		Args:              exactArgs(1, "a rollout NAME"),
 		ValidArgsFunction: rolloutNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runOptions(o),
 	}
 	cmd.Flags().BoolVar(&o.All, "all", false, "AnalysisRuns of every revision, not only the current one")
 	o.output.AddFlags(cmd)

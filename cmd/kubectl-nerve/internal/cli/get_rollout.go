@@ -56,15 +56,7 @@ func NewCmdGetRollout(streams genericiooptions.IOStreams, f *Factory) *cobra.Com
 		Example:           getRolloutExample,
 		Args:              exactArgs(1, "a rollout NAME"),
 		ValidArgsFunction: rolloutNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runOptions(o),
 	}
 	o.AddFlags(cmd)
 	return cmd

@@ -48,15 +48,7 @@ func NewCmdListRollouts(streams genericiooptions.IOStreams, f *Factory) *cobra.C
 		Short:   "List rollouts; --waiting shows only those paused and awaiting promotion",
 		Example: "  kubectl nerve list rollouts -A --waiting",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	o.AddFlags(cmd)
 	return cmd
@@ -70,8 +62,8 @@ func (o *ListRolloutsOptions) AddFlags(cmd *cobra.Command) {
 	o.output.AddFlags(cmd)
 }
 
-// Complete builds the clients.
-func (o *ListRolloutsOptions) Complete() error {
+// Complete builds the clients (list rollouts takes no arguments).
+func (o *ListRolloutsOptions) Complete(_ []string) error {
 	c, err := o.f.clients(false)
 	if err != nil {
 		return err

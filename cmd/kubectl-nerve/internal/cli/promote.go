@@ -41,15 +41,7 @@ func NewCmdPromote(streams genericiooptions.IOStreams, f *Factory) *cobra.Comman
 		Example:           "  kubectl nerve promote mllp-listener --dry-run\n  kubectl nerve promote mllp-listener --full",
 		Args:              exactArgs(1, "a rollout NAME"),
 		ValidArgsFunction: rolloutNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runOptions(o),
 	}
 	o.AddFlags(cmd)
 	return cmd

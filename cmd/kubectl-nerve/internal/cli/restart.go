@@ -29,15 +29,7 @@ func NewCmdRestart(streams genericiooptions.IOStreams, f *Factory) *cobra.Comman
 		Example:           "  kubectl nerve restart mllp-listener --in 30s",
 		Args:              exactArgs(1, "a rollout NAME"),
 		ValidArgsFunction: rolloutNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runOptions(o),
 	}
 	o.AddFlags(cmd)
 	return cmd

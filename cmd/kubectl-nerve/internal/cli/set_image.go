@@ -49,15 +49,7 @@ func NewCmdSetImage(streams genericiooptions.IOStreams, f *Factory) *cobra.Comma
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 }
 

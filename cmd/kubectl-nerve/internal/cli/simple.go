@@ -26,15 +26,7 @@ func newSimpleCmd(streams genericiooptions.IOStreams, f *Factory, use, short, lo
 		Long:              long,
 		Args:              exactArgs(1, "a rollout NAME"),
 		ValidArgsFunction: rolloutNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runOptions(o),
 	}
 }
 

@@ -51,15 +51,7 @@ func NewCmdStatus(streams genericiooptions.IOStreams, f *Factory) *cobra.Command
 		Example:           "  kubectl nerve status mllp-listener --until paused --timeout 5m",
 		Args:              exactArgs(1, "a rollout NAME"),
 		ValidArgsFunction: rolloutNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runOptions(o),
 	}
 	o.AddFlags(cmd)
 	return cmd

@@ -77,15 +77,7 @@ Gateway API routes named in the Rollout's plugin config (backendRefs and their s
 and the MLLPRoute (mllp.nerve.io) with each proxy replica's applied weight and observed message share.`,
 		Args:              exactArgs(1, "a rollout NAME"),
 		ValidArgsFunction: rolloutNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runOptions(o),
 	}
 	o.output.AddFlags(cmd)
 	return cmd

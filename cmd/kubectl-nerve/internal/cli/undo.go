@@ -38,15 +38,7 @@ func NewCmdUndo(streams genericiooptions.IOStreams, f *Factory) *cobra.Command {
 		Example:           "  kubectl nerve undo mllp-listener --to-revision 3",
 		Args:              exactArgs(1, "a rollout NAME"),
 		ValidArgsFunction: rolloutNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runOptions(o),
 	}
 	cmd.Flags().Int64Var(&o.ToRevision, "to-revision", 0, "The revision to roll back to (0: the previous one)")
 	return cmd
