@@ -15,13 +15,11 @@ import (
 // AnalysisOptions are the options of `analysis`.
 type AnalysisOptions struct {
 	genericiooptions.IOStreams
+	rolloutTarget
 	f      *Factory
 	output *outputFlags
 
-	Name string
-	All  bool
-
-	c *clients
+	All bool
 }
 
 // NewCmdAnalysis is `analysis NAME`: the measurements table of a rollout's AnalysisRuns.
@@ -42,10 +40,7 @@ func NewCmdAnalysis(streams genericiooptions.IOStreams, f *Factory) *cobra.Comma
 
 // Complete fills the name and clients.
 func (o *AnalysisOptions) Complete(args []string) error {
-	o.Name = args[0]
-	c, err := o.f.clients(false)
-	o.c = c
-	return err
+	return o.complete(o.f, args, false)
 }
 
 // Validate checks -o.

@@ -30,10 +30,10 @@ const getRolloutExample = `  # the tree of a rollout
 // GetRolloutOptions are the options of `get rollout`.
 type GetRolloutOptions struct {
 	genericiooptions.IOStreams
+	rolloutTarget
 	f      *Factory
 	output *outputFlags
 
-	Name      string
 	Watch     bool
 	Revisions int
 	Until     string
@@ -42,7 +42,6 @@ type GetRolloutOptions struct {
 	Interval  time.Duration
 
 	until *until
-	c     *clients
 }
 
 // NewCmdGetRollout is `get rollout NAME`.
@@ -75,13 +74,10 @@ func (o *GetRolloutOptions) AddFlags(cmd *cobra.Command) {
 
 // Complete fills the name and clients.
 func (o *GetRolloutOptions) Complete(args []string) error {
-	o.Name = args[0]
 	if o.Until != "" {
 		o.Watch = true
 	}
-	c, err := o.f.clients(true)
-	o.c = c
-	return err
+	return o.complete(o.f, args, true)
 }
 
 // Validate checks the flags.

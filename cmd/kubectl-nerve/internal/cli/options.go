@@ -26,3 +26,19 @@ func runOptions(o options) func(cmd *cobra.Command, args []string) error {
 		return o.Run(cmd.Context())
 	}
 }
+
+// rolloutTarget is the rollout a single-rollout subcommand acts on: its NAME argument and the
+// clients of its namespace. Options embed it.
+type rolloutTarget struct {
+	Name string
+	c    *clients
+}
+
+// complete takes the rollout NAME from args[0] and builds the clients (the typed Kubernetes
+// client too when needKube).
+func (t *rolloutTarget) complete(f *Factory, args []string, needKube bool) error {
+	t.Name = args[0]
+	c, err := f.clients(needKube)
+	t.c = c
+	return err
+}

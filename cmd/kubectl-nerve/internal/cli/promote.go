@@ -22,13 +22,11 @@ what would be skipped and changes nothing.`
 // PromoteOptions are the options of `promote`.
 type PromoteOptions struct {
 	genericiooptions.IOStreams
+	rolloutTarget
 	f *Factory
 
-	Name   string
 	Full   bool
 	DryRun bool
-
-	c *clients
 }
 
 // NewCmdPromote is `promote NAME [--full] [--dry-run]`.
@@ -55,10 +53,7 @@ func (o *PromoteOptions) AddFlags(cmd *cobra.Command) {
 
 // Complete fills the name and clients.
 func (o *PromoteOptions) Complete(args []string) error {
-	o.Name = args[0]
-	c, err := o.f.clients(false)
-	o.c = c
-	return err
+	return o.complete(o.f, args, false)
 }
 
 // Validate has nothing to check beyond the argument count.

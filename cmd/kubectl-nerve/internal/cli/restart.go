@@ -12,12 +12,10 @@ import (
 // RestartOptions are the options of `restart`.
 type RestartOptions struct {
 	genericiooptions.IOStreams
+	rolloutTarget
 	f *Factory
 
-	Name string
-	In   time.Duration
-
-	c *clients
+	In time.Duration
 }
 
 // NewCmdRestart is `restart NAME [--in D]` (spec.restartAt).
@@ -42,10 +40,7 @@ func (o *RestartOptions) AddFlags(cmd *cobra.Command) {
 
 // Complete fills the name and clients.
 func (o *RestartOptions) Complete(args []string) error {
-	o.Name = args[0]
-	c, err := o.f.clients(false)
-	o.c = c
-	return err
+	return o.complete(o.f, args, false)
 }
 
 // Validate checks --in.

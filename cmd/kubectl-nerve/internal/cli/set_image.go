@@ -26,13 +26,11 @@ func NewCmdSet(streams genericiooptions.IOStreams, f *Factory) *cobra.Command {
 // SetImageOptions are the options of `set image`.
 type SetImageOptions struct {
 	genericiooptions.IOStreams
+	rolloutTarget
 	f *Factory
 
-	Name   string
 	Images map[string]string
 	order  []string
-
-	c *clients
 }
 
 // NewCmdSetImage is `set image NAME CONTAINER=IMAGE...` (`*=IMAGE` sets every container).
@@ -53,9 +51,8 @@ func NewCmdSetImage(streams genericiooptions.IOStreams, f *Factory) *cobra.Comma
 	}
 }
 
-// Complete parses CONTAINER=IMAGE pairs.
+// Complete parses the CONTAINER=IMAGE pairs, then fills the name and clients.
 func (o *SetImageOptions) Complete(args []string) error {
-	o.Name = args[0]
 	o.Images = map[string]string{}
 	for _, a := range args[1:] {
 		ctr, img, ok := strings.Cut(a, "=")
@@ -65,9 +62,7 @@ func (o *SetImageOptions) Complete(args []string) error {
 		o.Images[ctr] = img
 		o.order = append(o.order, ctr)
 	}
-	c, err := o.f.clients(false)
-	o.c = c
-	return err
+	return o.complete(o.f, args, false)
 }
 
 // Validate has nothing more to check.

@@ -10,12 +10,11 @@ import (
 // simpleOptions is shared by the one-patch commands (abort, retry, pause, resume).
 type simpleOptions struct {
 	genericiooptions.IOStreams
+	rolloutTarget
 	f     *Factory
-	Name  string
 	patch rolloutPatch
 	done  string
 	after string
-	c     *clients
 }
 
 func newSimpleCmd(streams genericiooptions.IOStreams, f *Factory, use, short, long string, p rolloutPatch, done, after string) *cobra.Command {
@@ -32,10 +31,7 @@ func newSimpleCmd(streams genericiooptions.IOStreams, f *Factory, use, short, lo
 
 // Complete fills the name and clients.
 func (o *simpleOptions) Complete(args []string) error {
-	o.Name = args[0]
-	c, err := o.f.clients(false)
-	o.c = c
-	return err
+	return o.complete(o.f, args, false)
 }
 
 // Validate has nothing to check beyond the argument count.

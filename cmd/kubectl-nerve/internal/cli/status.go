@@ -28,17 +28,16 @@ Exit codes:
 // StatusOptions are the options of `status`.
 type StatusOptions struct {
 	genericiooptions.IOStreams
+	rolloutTarget
 	f      *Factory
 	output *outputFlags
 
-	Name     string
 	Until    string
 	Timeout  time.Duration
 	Watch    bool
 	Interval time.Duration
 
 	until until
-	c     *clients
 }
 
 // NewCmdStatus is `status NAME --until ... --timeout D`.
@@ -67,10 +66,7 @@ func (o *StatusOptions) AddFlags(cmd *cobra.Command) {
 
 // Complete fills the name and clients.
 func (o *StatusOptions) Complete(args []string) error {
-	o.Name = args[0]
-	c, err := o.f.clients(false)
-	o.c = c
-	return err
+	return o.complete(o.f, args, false)
 }
 
 // Validate parses --until.

@@ -59,11 +59,9 @@ type MLLPReplica struct {
 // TrafficOptions are the options of `traffic`.
 type TrafficOptions struct {
 	genericiooptions.IOStreams
+	rolloutTarget
 	f      *Factory
 	output *outputFlags
-
-	Name string
-	c    *clients
 }
 
 // NewCmdTraffic is `traffic NAME`: current weights per traffic router.
@@ -85,10 +83,7 @@ and the MLLPRoute (mllp.nerve.io) with each proxy replica's applied weight and o
 
 // Complete fills the name and clients.
 func (o *TrafficOptions) Complete(args []string) error {
-	o.Name = args[0]
-	c, err := o.f.clients(false)
-	o.c = c
-	return err
+	return o.complete(o.f, args, false)
 }
 
 // Validate checks -o.

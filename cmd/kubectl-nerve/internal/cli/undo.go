@@ -20,12 +20,10 @@ import (
 // UndoOptions are the options of `undo`.
 type UndoOptions struct {
 	genericiooptions.IOStreams
+	rolloutTarget
 	f *Factory
 
-	Name       string
 	ToRevision int64
-
-	c *clients
 }
 
 // NewCmdUndo is `undo NAME [--to-revision N]`.
@@ -46,10 +44,7 @@ func NewCmdUndo(streams genericiooptions.IOStreams, f *Factory) *cobra.Command {
 
 // Complete fills the name and clients.
 func (o *UndoOptions) Complete(args []string) error {
-	o.Name = args[0]
-	c, err := o.f.clients(true)
-	o.c = c
-	return err
+	return o.complete(o.f, args, true)
 }
 
 // Validate checks --to-revision.
