@@ -7,12 +7,6 @@ import (
 
 // NewCmdGet is `get`, the parent of `get rollout`.
 func NewCmdGet(streams genericiooptions.IOStreams, f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "get",
-		Short: "Show a rollout as a tree of revisions, ReplicaSets, pods and AnalysisRuns",
-		Args:  exactArgs(0, "a subcommand (rollout)"),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(NewCmdGetRollout(streams, f))
-	return cmd
+	return newGroupCmd("get", "Show a rollout as a tree of revisions, ReplicaSets, pods and AnalysisRuns", "rollout",
+		NewCmdGetRollout(streams, f))
 }

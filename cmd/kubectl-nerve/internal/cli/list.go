@@ -16,14 +16,7 @@ import (
 
 // NewCmdList is `list`, the parent of `list rollouts`.
 func NewCmdList(streams genericiooptions.IOStreams, f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List rollouts",
-		Args:  exactArgs(0, "a subcommand (rollouts)"),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(NewCmdListRollouts(streams, f))
-	return cmd
+	return newGroupCmd("list", "List rollouts", "rollouts", NewCmdListRollouts(streams, f))
 }
 
 // ListRolloutsOptions are the options of `list rollouts`.

@@ -41,14 +41,9 @@ type PluginsOptions struct {
 
 // NewCmdPlugins is `plugins list|verify|config`.
 func NewCmdPlugins(streams genericiooptions.IOStreams, f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "plugins",
-		Short: "Inspect go-plugin binaries: kind by handshake, sha256 against the argo-rollouts-config registry",
-		Args:  exactArgs(0, "a subcommand (list, verify, config)"),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(newPluginsListCmd(streams, f, false), newPluginsListCmd(streams, f, true), newPluginsConfigCmd(streams, f))
-	return cmd
+	return newGroupCmd("plugins", "Inspect go-plugin binaries: kind by handshake, sha256 against the argo-rollouts-config registry",
+		"list, verify, config",
+		newPluginsListCmd(streams, f, false), newPluginsListCmd(streams, f, true), newPluginsConfigCmd(streams, f))
 }
 
 func (o *PluginsOptions) addDirFlags(cmd *cobra.Command) {

@@ -70,6 +70,19 @@ func commandName() string {
 	return base
 }
 
+// newGroupCmd is a command that only groups its subcommands: bare it prints its help, and an
+// argument that names no subcommand is a usage error expecting one of subcommands.
+func newGroupCmd(use, short, subcommands string, children ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs(0, "a subcommand ("+subcommands+")"),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(children...)
+	return cmd
+}
+
 // exactArgs is cobra.ExactArgs with a usage exit code.
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {

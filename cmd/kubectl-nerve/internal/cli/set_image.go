@@ -13,14 +13,7 @@ import (
 
 // NewCmdSet is `set`, the parent of `set image`.
 func NewCmdSet(streams genericiooptions.IOStreams, f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "set",
-		Short: "Change a rollout's pod template",
-		Args:  exactArgs(0, "a subcommand (image)"),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(NewCmdSetImage(streams, f))
-	return cmd
+	return newGroupCmd("set", "Change a rollout's pod template", "image", NewCmdSetImage(streams, f))
 }
 
 // SetImageOptions are the options of `set image`.
