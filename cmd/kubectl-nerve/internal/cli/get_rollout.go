@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
@@ -125,14 +123,8 @@ type frame struct {
 }
 
 func (o *GetRolloutOptions) watch(ctx context.Context) error {
-	if o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
-		defer cancel()
-	}
-	events := watchRollout(ctx, o.c, o.Name)
-	tick := time.NewTicker(o.Interval)
-	defer tick.Stop()
+	ctx, r := o.refresh(ctx, o.Timeout, o.Interval)
+	defer r.stop()
 	w := newWatchWriter(o)
 	for {
 		u, ro, v, err := o.c.rolloutView(ctx, o.Name, o.f.Now())
@@ -153,11 +145,8 @@ func (o *GetRolloutOptions) watch(ctx context.Context) error {
 				return &ExitError{Code: ExitDegraded, Err: fmt.Errorf("rollout %s is %s: %s", o.Name, v.Status, v.Message)}
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if !r.wait(ctx) {
 			return o.watchEnded(ctx)
-		case <-tick.C:
-		case <-events:
 		}
 	}
 }
@@ -167,34 +156,6 @@ func (o *GetRolloutOptions) watchEnded(ctx context.Context) error {
 		return &ExitError{Code: ExitTimeout, Err: fmt.Errorf("timed out after %s waiting for rollout %s to be %s", o.Timeout, o.Name, o.until)}
 	}
 	return nil
-}
-
-// watchRollout signals on every watch event of the named rollout; the channel stays silent when
-// the watch cannot be opened (the ticker still refreshes).
-func watchRollout(ctx context.Context, c *clients, name string) <-chan struct{} {
-	ch := make(chan struct{}, 1)
-	w, err := c.rollouts().Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
-	if err != nil {
-		return ch
-	}
-	go func() {
-		defer w.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case _, ok := <-w.ResultChan():
-				if !ok {
-					return
-				}
-				select {
-				case ch <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-	return ch
 }
 
 // watchWriter writes watch frames: a redraw in place on a terminal, event lines otherwise, or

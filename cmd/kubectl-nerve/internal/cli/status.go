@@ -84,14 +84,8 @@ func (o *StatusOptions) Validate() error {
 
 // Run waits.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	if o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
-		defer cancel()
-	}
-	events := watchRollout(ctx, o.c, o.Name)
-	tick := time.NewTicker(o.Interval)
-	defer tick.Stop()
+	ctx, r := o.refresh(ctx, o.Timeout, o.Interval)
+	defer r.stop()
 	last := ""
 	for {
 		_, ro, err := o.c.getRollout(ctx, o.Name)
@@ -117,11 +111,8 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 		if !o.Watch {
 			return &ExitError{Code: ExitTimeout, Err: fmt.Errorf("rollout %s is not %s", o.Name, o.until)}
 		}
-		select {
-		case <-ctx.Done():
+		if !r.wait(ctx) {
 			return o.timedOut(ctx)
-		case <-tick.C:
-		case <-events:
 		}
 	}
 }
