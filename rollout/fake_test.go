@@ -142,6 +142,25 @@ func TestAbortKeepsCanaryUntilAbortScaleDownDelay(t *testing.T) {
 	if *rc2.newRS.Spec.Replicas != 0 {
 		t.Fatalf("canary still at %d after the deadline", *rc2.newRS.Spec.Replicas)
 	}
+	if rc2.newRS.Annotations[v1alpha1.ScaleDownDeadlineAnnotationKey] == "" {
+		t.Fatal("the aborted canary lost its scale-down deadline when scaled to 0 (Argo keeps it)")
+	}
+}
+
+// TestFullScaleDownDropsDeadline: as in Argo, an old ReplicaSet scaled to 0 once its
+// scale-down delay passed loses the deadline annotation (kubectl argo rollouts shows no
+// "delay:passed" for it).
+func TestFullScaleDownDropsDeadline(t *testing.T) {
+	old := replicaSet("web-o1", "o1", 2, 2)
+	old.Annotations = map[string]string{v1alpha1.ScaleDownDeadlineAnnotationKey: time.Unix(9000, 0).UTC().Format(time.RFC3339)}
+	fx := newFixture(t, old)
+	rc := fx.ctx(testRollout())
+	if _, err := rc.scale(context.Background(), old, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := old.Annotations[v1alpha1.ScaleDownDeadlineAnnotationKey]; ok || *old.Spec.Replicas != 0 {
+		t.Fatalf("scaled to %d, annotations %v", *old.Spec.Replicas, old.Annotations)
+	}
 }
 
 // TestAnalysisAbortMessageAsArgo: a failed step or background run aborts with Argo's message,

@@ -168,6 +168,11 @@ func (rc *rolloutCtx) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32,
 	}
 	cp.Spec.Replicas = ptr.To(n)
 	cp.Annotations[DesiredReplicasAnnotation] = desiredAnn
+	if n == 0 && !rc.delaysScaleDownOnAbort() {
+		// As Argo: a full scale-down drops the scale-down deadline, except for the canary an
+		// abort keeps up for abortScaleDownDelaySeconds.
+		delete(cp.Annotations, v1alpha1.ScaleDownDeadlineAnnotationKey)
+	}
 	if mutate != nil {
 		mutate(cp)
 	}
@@ -187,6 +192,20 @@ func (rc *rolloutCtx) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32,
 		rc.event("Normal", "ScalingReplicaSet", "Scaled %s ReplicaSet %s (revision %d) from %d to %d", dir, rs.Name, revisionOf(rs), cur, n)
 	}
 	return cur != n, nil
+}
+
+// delaysScaleDownOnAbort is Argo's shouldDelayScaleDownOnAbort: an aborted, traffic-routed
+// canary with a stable ReplicaSet and a non-zero abortScaleDownDelaySeconds (explicitly set when
+// dynamicStableScale is on).
+func (rc *rolloutCtx) delaysScaleDownOnAbort() bool {
+	c := rc.ro.Spec.Strategy.Canary
+	if !rc.status.Abort || rc.stableRS == nil || c == nil || !rc.trafficRouted() {
+		return false
+	}
+	if c.AbortScaleDownDelaySeconds != nil {
+		return *c.AbortScaleDownDelaySeconds != 0
+	}
+	return !c.DynamicStableScale
 }
 
 // reconcileRevisionHistory deletes scaled-down old ReplicaSets beyond revisionHistoryLimit
