@@ -46,7 +46,11 @@ func (s *suite) analysisOutcome(name, v1 string, c analysisCase) outcome {
 		}
 		return healthyAt(nil)(ro) && ro.Status.StableRS != v1
 	})
-	o := outcome{Phase: ro.Status.Phase, Abort: ro.Status.Abort, Promoted: ro.Status.StableRS != v1, Message: s.normalize(ro.Status.Message), RunPhase: run.Status.Phase}
+	s.waitRollout(name, 60*time.Second, "the losing ReplicaSet scaled down", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Replicas == 2 && ro.Status.AvailableReplicas == 2
+	})
+	o := outcome{Phase: ro.Status.Phase, Abort: ro.Status.Abort, Promoted: ro.Status.StableRS != v1, Message: s.normalize(ro.Status.Message), RunPhase: run.Status.Phase,
+		Renders: []string{s.settledRender(name)}}
 	for _, mr := range run.Status.MetricResults {
 		o.MetricMsg = s.normalize(mr.Message)
 		for _, m := range mr.Measurements {

@@ -3,14 +3,19 @@
 package argo
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/e2e/framework"
 )
 
 // pauseSteps: 50% then an indefinite pause.
@@ -94,4 +99,109 @@ func TestArgoCLIOnNerveLoop(t *testing.T) {
 	s.waitRollout("cli", 90*time.Second, "v3 promoted", func(ro *v1alpha1.Rollout) bool {
 		return healthyAt(nil)(ro) && ro.Status.StableRS != v2
 	})
+}
+
+// renderings captures what the real CLI prints for a Rollout at three points of the same
+// scenario: v1 healthy, v2 paused at 50%, v2 promoted.
+func renderings(t *testing.T, kind controllerKind) []string {
+	t.Helper()
+	s := newSuite(t, kind)
+	s.env.Apply(t, rolloutYAML("cli", "", pauseSteps))
+	var v1 string
+	s.waitRollout("cli", 90*time.Second, "initial deploy healthy", healthyAt(&v1))
+	out := []string{s.settledRender("cli")}
+	s.setImage("cli", "v2")
+	s.waitRollout("cli", 90*time.Second, "paused at step 1, both ReplicaSets available", func(ro *v1alpha1.Rollout) bool {
+		return ro.Status.Phase == v1alpha1.RolloutPhasePaused && ro.Status.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex == 1 &&
+			ro.Status.AvailableReplicas == ro.Status.Replicas
+	})
+	out = append(out, s.settledRender("cli"))
+	s.argoCLI("promote", "cli")
+	s.waitRollout("cli", 90*time.Second, "v2 promoted, the old ReplicaSet scaled down", func(ro *v1alpha1.Rollout) bool {
+		return healthyAt(nil)(ro) && ro.Status.StableRS != v1 && ro.Status.Replicas == 2
+	})
+	return append(out, s.settledRender("cli"))
+}
+
+// render prints `get rollout` and `list rollouts` with what differs between two runs of the
+// same scenario normalised: the namespace, ages (and the column widths they set), pods' random
+// name suffixes; pod lines sorted.
+func (s *suite) render(name string) string {
+	s.t.Helper()
+	text := s.argoCLI("get", "rollout", name) + s.argoCLI("list", "rollouts")
+	text = strings.ReplaceAll(text, s.ns, "<ns>")
+	podName := regexp.MustCompile(`(` + name + `-[a-z0-9]{8,10})-[a-z0-9]{5}\b`)
+	text = podName.ReplaceAllString(text, "$1-<pod>")
+	age := regexp.MustCompile(`\b\d+(s|m|h|d)(\d+(s|m))?\b`)
+	text = age.ReplaceAllString(text, "<age>")
+	// Column widths follow the ages' widths: compare cells, not alignment.
+	text = regexp.MustCompile(`[ \t]+`).ReplaceAllString(text, " ")
+	lines := strings.Split(text, "\n")
+	// Pods of one ReplicaSet are listed in name order; with the suffixes gone, sort them (and
+	// drop the tree glyph that marks the last one).
+	for i := range lines {
+		if strings.Contains(lines[i], " Pod ") {
+			lines[i] = strings.NewReplacer("├──□", "──□", "└──□", "──□").Replace(lines[i])
+		}
+	}
+	for i := 0; i < len(lines); {
+		j := i
+		for j < len(lines) && strings.Contains(lines[j], "Pod ") {
+			j++
+		}
+		sort.Strings(lines[i:j])
+		i = j + 1
+	}
+	return strings.Join(lines, "\n")
+}
+
+// settledRender renders once the Rollout's tree has settled: two renders in a row alike,
+// nothing terminating or progressing (scale-downs after an abort or a promotion are done).
+func (s *suite) settledRender(name string) string {
+	s.t.Helper()
+	var last string
+	framework.Eventually(s.t, 60*time.Second, 500*time.Millisecond, func(context.Context) (bool, error) {
+		r := s.render(name)
+		settled := r == last && !strings.Contains(r, "Terminating") && !strings.Contains(r, "◌")
+		last = r
+		return settled, nil
+	}, "the CLI rendering of %s to settle (last:\n%s)", name, lazyString{&last})
+	return last
+}
+
+// lazyString formats a string variable when printed.
+type lazyString struct{ s *string }
+
+func (l lazyString) String() string { return *l.s }
+
+// TestArgoCLIRendersNerveAsArgo: the real `kubectl argo rollouts get rollout` and `list
+// rollouts` print the same text (namespace, ages and pod suffixes normalised) for the same
+// scenario run by Argo's controller and by nerve's loop: v1 healthy, v2 paused at 50%, v2
+// promoted — status, message, strategy, step, set/actual weight, images, replicas and the
+// revision tree with its ReplicaSets (same pod-template hashes) and pods.
+func TestArgoCLIRendersNerveAsArgo(t *testing.T) {
+	var mu sync.Mutex
+	got := map[controllerKind][]string{}
+	t.Run("group", func(t *testing.T) {
+		for _, kind := range []controllerKind{argoController, nerveController} {
+			t.Run(string(kind), func(t *testing.T) {
+				t.Parallel()
+				r := renderings(t, kind)
+				mu.Lock()
+				got[kind] = r
+				mu.Unlock()
+			})
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	for i, what := range []string{"v1 healthy", "v2 paused at 50%", "v2 promoted"} {
+		a, n := got[argoController][i], got[nerveController][i]
+		if a != n {
+			t.Errorf("%s: the CLI renders differently\n--- argo ---\n%s\n--- nerve ---\n%s", what, a, n)
+			continue
+		}
+		t.Logf("%s: identical\n%s", what, a)
+	}
 }

@@ -276,6 +276,9 @@ type outcome struct {
 	MetricMsg string
 	// Weights is the sequence of canary weights the route took (router scenarios).
 	Weights []string
+	// Renders are what the real `kubectl argo rollouts get rollout` / `list rollouts` printed
+	// (normalised) at the scenario's checkpoints.
+	Renders []string
 }
 
 func (o outcome) String() string {

@@ -136,6 +136,7 @@ func (s *suite) runRouted(name string, c analysisCase, weights *weightLog, hooks
 		s.t.Fatalf("paused at 25%%, but the route's canary weights were %v", w)
 	}
 	canaryHash := ro.Status.CurrentPodHash
+	pauseRender := s.settledRender(name)
 	lap("paused at 25%")
 	if hooks.atPause != nil {
 		hooks.atPause(ro)
@@ -160,6 +161,7 @@ func (s *suite) runRouted(name string, c analysisCase, weights *weightLog, hooks
 	for _, w := range weights.get() {
 		o.Weights = append(o.Weights, fmt.Sprint(w))
 	}
+	o.Renders = append([]string{pauseRender}, o.Renders...)
 	return o
 }
 
@@ -209,6 +211,16 @@ func compareOutcomes(t *testing.T, cases []analysisCase, run func(t *testing.T, 
 		if a.String() != n.String() {
 			t.Errorf("%s: outcomes differ:\n argo:  %s\n nerve: %s", c.name, a, n)
 		}
+		if len(a.Renders) != len(n.Renders) {
+			t.Errorf("%s: %d CLI renderings under argo, %d under nerve", c.name, len(a.Renders), len(n.Renders))
+			continue
+		}
+		for i := range a.Renders {
+			if a.Renders[i] != n.Renders[i] {
+				t.Errorf("%s: the CLI renders checkpoint %d differently\n--- argo ---\n%s\n--- nerve ---\n%s", c.name, i, a.Renders[i], n.Renders[i])
+			}
+		}
+		t.Logf("%s: the CLI renders all %d checkpoints identically; the last:\n%s", c.name, len(a.Renders), a.Renders[len(a.Renders)-1])
 	}
 }
 
