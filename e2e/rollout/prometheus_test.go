@@ -174,8 +174,13 @@ func TestPrometheusDownConsecutiveErrors(t *testing.T) {
 		t.Fatalf("metric result phase=%s error=%d consecutiveError=%d successful=%d count=%d measurements=%d; want Error 3 3 0 0 3",
 			r.Phase, r.Error, r.ConsecutiveError, r.Successful, r.Count, len(r.Measurements))
 	}
-	if !strings.Contains(r.Message, "consecutiveErrorLimit (2)") {
-		t.Errorf("metric message %q does not name consecutiveErrorLimit (2)", r.Message)
+	// Argo's messages: the run names the breached limit and embeds the metric's message, which
+	// is its last measurement's (the provider error).
+	if !strings.Contains(run.Status.Message, "assessed Error due to consecutiveErrors (3) > consecutiveErrorLimit (2): \"Error Message: ") {
+		t.Errorf("run message %q does not name consecutiveErrorLimit (2) and embed the error", run.Status.Message)
+	}
+	if r.Message != r.Measurements[len(r.Measurements)-1].Message || !strings.Contains(r.Message, addr) {
+		t.Errorf("metric message %q is not the last measurement's error naming %s", r.Message, addr)
 	}
 	for _, m := range r.Measurements {
 		if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, addr) || strings.Contains(m.Message, "Successful") {
