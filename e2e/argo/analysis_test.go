@@ -39,16 +39,21 @@ func runAnalysis(t *testing.T, kind controllerKind, c analysisCase) outcome {
 // promoted (or aborted when c.abort), and returns what both show.
 func (s *suite) analysisOutcome(name, v1 string, c analysisCase) outcome {
 	s.t.Helper()
+	lap := laps(s.t)
+	defer lap("done")
 	run := s.waitRun(90 * time.Second)
+	lap("run completed")
 	ro := s.waitRollout(name, 90*time.Second, "analysis outcome", func(ro *v1alpha1.Rollout) bool {
 		if c.abort {
 			return ro.Status.Abort && ro.Status.Phase == v1alpha1.RolloutPhaseDegraded
 		}
 		return healthyAt(nil)(ro) && ro.Status.StableRS != v1
 	})
+	lap("promoted or aborted")
 	s.waitRollout(name, 60*time.Second, "the losing ReplicaSet scaled down", func(ro *v1alpha1.Rollout) bool {
 		return ro.Status.Replicas == 2 && ro.Status.AvailableReplicas == 2
 	})
+	lap("scaled down")
 	o := outcome{Phase: ro.Status.Phase, Abort: ro.Status.Abort, Promoted: ro.Status.StableRS != v1, Message: s.normalize(ro.Status.Message), RunPhase: run.Status.Phase,
 		Renders: []string{s.settledRender(name)}}
 	for _, mr := range run.Status.MetricResults {
