@@ -99,5 +99,5 @@ func (l lazyJoin) String() string { return strings.Join(*l.s, ",") }
 // rollout on a bad one, with the same run and rollout phases and the same rollout and metric
 // messages (Argo's abort message embeds the run's, which embeds the measurement's) under both.
 func TestAnalysisArgoVsNerve(t *testing.T) {
-	compareOutcomes(t, gateCases(), runAnalysis)
+	compareOutcomes(t, false, gateCases(), runAnalysis)
 }

@@ -69,5 +69,5 @@ func runGateway(t *testing.T, kind controllerKind, c analysisCase) outcome {
 // HTTPRoute 0 → 25 → (analysis) → 50 → 100 → 0 for a good gauge and 0 → 25 → 0 for a bad one, with the
 // same weights, phases and messages under both controllers.
 func TestGatewayAPIRouterArgoVsNerve(t *testing.T) {
-	compareOutcomes(t, gateCases(), runGateway)
+	compareOutcomes(t, false, gateCases(), runGateway)
 }

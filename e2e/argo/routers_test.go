@@ -179,9 +179,10 @@ func laps(t *testing.T) func(string) {
 	}
 }
 
-// compareOutcomes runs each case under both controllers in parallel (separate namespaces) and
-// requires the same observable outcome: phases, abort, promotion, messages and route weights.
-func compareOutcomes(t *testing.T, cases []analysisCase, run func(t *testing.T, kind controllerKind, c analysisCase) outcome) {
+// compareOutcomes runs each case under both controllers (separate namespaces; in parallel unless
+// serial) and requires the same observable outcome: phases, abort, promotion, messages, route
+// weights and CLI renderings.
+func compareOutcomes(t *testing.T, serial bool, cases []analysisCase, run func(t *testing.T, kind controllerKind, c analysisCase) outcome) {
 	t.Helper()
 	var mu sync.Mutex
 	got := map[string]outcome{}
@@ -189,7 +190,9 @@ func compareOutcomes(t *testing.T, cases []analysisCase, run func(t *testing.T, 
 		for _, c := range cases {
 			for _, kind := range []controllerKind{argoController, nerveController} {
 				t.Run(c.name+"/"+string(kind), func(t *testing.T) {
-					t.Parallel()
+					if !serial {
+						t.Parallel()
+					}
 					o := run(t, kind, c)
 					t.Logf("%s/%s: %s", kind, c.name, o)
 					if o.RunPhase != c.runPhase || o.Phase != c.phase || o.Abort != c.abort {
