@@ -173,8 +173,8 @@ spec:
 %[3]s`, name, canary, steps, podPort)
 }
 
-// templateYAML is a step-analysis template on nerve/prometheus (for the analysis scenario; see
-// the package comment for why it does not run under Argo's controller yet).
+// templateYAML is the prom-gate step-analysis template: two measurements of query on
+// nerve/prometheus, 1s apart, passing below 0.005.
 func templateYAML(address, query string) string {
 	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
 kind: AnalysisTemplate
@@ -197,11 +197,7 @@ spec:
 }
 
 func (s *suite) rollout(ctx context.Context, name string) (*v1alpha1.Rollout, error) {
-	ri, err := s.env.ResourceFor(v1alpha1.GroupVersionKind(v1alpha1.RolloutKind), s.ns)
-	if err != nil {
-		return nil, err
-	}
-	return framework.Get[v1alpha1.Rollout](ctx, ri, name)
+	return s.env.GetRollout(ctx, s.ns, name)
 }
 
 func (s *suite) runs(ctx context.Context) ([]v1alpha1.AnalysisRun, error) {
@@ -214,40 +210,10 @@ func (s *suite) runs(ctx context.Context) ([]v1alpha1.AnalysisRun, error) {
 
 func (s *suite) waitRollout(name string, timeout time.Duration, what string, cond func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {
 	s.t.Helper()
-	var last *v1alpha1.Rollout
-	framework.Eventually(s.t, timeout, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
-		ro, err := s.rollout(ctx, name)
-		if err != nil {
-			return false, err
-		}
-		last = ro
-		return cond(ro), nil
-	}, "rollout %s: %s (last status: %s)", name, what, lazyStatus{&last})
-	return last
+	return s.env.WaitRollout(s.t, s.ns, name, timeout, what, cond)
 }
 
-type lazyStatus struct{ ro **v1alpha1.Rollout }
-
-func (l lazyStatus) String() string {
-	if *l.ro == nil {
-		return "none"
-	}
-	st := (*l.ro).Status
-	st.Conditions = nil
-	b, _ := json.Marshal(st)
-	return string(b)
-}
-
-func healthyAt(hash *string) func(*v1alpha1.Rollout) bool {
-	return func(ro *v1alpha1.Rollout) bool {
-		ok := ro.Status.Phase == v1alpha1.RolloutPhaseHealthy && ro.Status.StableRS != "" &&
-			ro.Status.StableRS == ro.Status.CurrentPodHash && ro.Status.ObservedGeneration == fmt.Sprint(ro.Generation)
-		if ok && hash != nil {
-			*hash = ro.Status.StableRS
-		}
-		return ok
-	}
-}
+func healthyAt(hash *string) func(*v1alpha1.Rollout) bool { return framework.HealthyAt(hash) }
 
 func (s *suite) setImage(name, image string) {
 	s.t.Helper()

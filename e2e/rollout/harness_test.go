@@ -147,11 +147,7 @@ func (s *suite) apply(manifest string) { s.env.Apply(s.t, manifest) }
 
 // rollout reads a Rollout as nerve's typed struct.
 func (s *suite) rollout(ctx context.Context, name string) (*v1alpha1.Rollout, error) {
-	ri, err := s.env.ResourceFor(v1alpha1.GroupVersionKind(v1alpha1.RolloutKind), s.ns)
-	if err != nil {
-		return nil, err
-	}
-	return framework.Get[v1alpha1.Rollout](ctx, ri, name)
+	return s.env.GetRollout(ctx, s.ns, name)
 }
 
 // runs lists the AnalysisRuns in the namespace.
@@ -205,28 +201,7 @@ func (s *suite) promote(name string) {
 // waitRollout waits until cond holds for the Rollout.
 func (s *suite) waitRollout(name string, timeout time.Duration, what string, cond func(*v1alpha1.Rollout) bool) *v1alpha1.Rollout {
 	s.t.Helper()
-	var last *v1alpha1.Rollout
-	framework.Eventually(s.t, timeout, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
-		ro, err := s.rollout(ctx, name)
-		if err != nil {
-			return false, err
-		}
-		last = ro
-		return cond(ro), nil
-	}, "rollout %s: %s (last status: %s)", name, what, lazyStatus{&last})
-	return last
-}
-
-type lazyStatus struct{ ro **v1alpha1.Rollout }
-
-func (l lazyStatus) String() string {
-	if *l.ro == nil {
-		return "none"
-	}
-	st := (*l.ro).Status
-	st.Conditions = nil
-	b, _ := json.Marshal(st)
-	return string(b)
+	return s.env.WaitRollout(s.t, s.ns, name, timeout, what, cond)
 }
 
 func stepIs(i int32) func(*v1alpha1.Rollout) bool {
@@ -235,16 +210,7 @@ func stepIs(i int32) func(*v1alpha1.Rollout) bool {
 	}
 }
 
-func healthyAt(hash *string) func(*v1alpha1.Rollout) bool {
-	return func(ro *v1alpha1.Rollout) bool {
-		ok := ro.Status.Phase == v1alpha1.RolloutPhaseHealthy && ro.Status.StableRS != "" &&
-			ro.Status.StableRS == ro.Status.CurrentPodHash && ro.Status.ObservedGeneration == fmt.Sprint(ro.Generation)
-		if ok && hash != nil {
-			*hash = ro.Status.StableRS
-		}
-		return ok
-	}
-}
+func healthyAt(hash *string) func(*v1alpha1.Rollout) bool { return framework.HealthyAt(hash) }
 
 func phaseIs(p v1alpha1.RolloutPhase) func(*v1alpha1.Rollout) bool {
 	return func(ro *v1alpha1.Rollout) bool { return ro.Status.Phase == p }
