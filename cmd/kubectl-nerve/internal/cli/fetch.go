@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	"github.com/nerve-rollouts/nerve/view"
 )
 
 // clients are the API clients of one command run.

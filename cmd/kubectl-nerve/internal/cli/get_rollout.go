@@ -13,7 +13,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	termview "github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	"github.com/nerve-rollouts/nerve/view"
 )
 
 const getRolloutExample = `  # the tree of a rollout
@@ -101,8 +102,8 @@ func (o *GetRolloutOptions) Run(ctx context.Context) error {
 	return o.watch(ctx)
 }
 
-func (o *GetRolloutOptions) style() view.Style {
-	return view.Style{Color: o.f.Color(o.Out, o.NoColor), Wide: o.output.Wide(), Revisions: o.Revisions, Now: o.f.Now()}
+func (o *GetRolloutOptions) style() termview.Style {
+	return termview.Style{Color: o.f.Color(o.Out, o.NoColor), Wide: o.output.Wide(), Revisions: o.Revisions, Now: o.f.Now()}
 }
 
 func (o *GetRolloutOptions) once(ctx context.Context) error {
@@ -113,7 +114,7 @@ func (o *GetRolloutOptions) once(ctx context.Context) error {
 	if !o.output.Human() {
 		return o.output.Print(u, o.Out)
 	}
-	return view.WriteRollout(o.Out, v, o.style())
+	return termview.WriteRollout(o.Out, v, o.style())
 }
 
 // frame is what one watch iteration shows.
@@ -191,7 +192,7 @@ func (w *watchWriter) write(u interface {
 
 func (w *watchWriter) redraw(fr frame) error {
 	var b bytes.Buffer
-	if err := view.WriteRollout(&b, fr.v, w.o.style()); err != nil {
+	if err := termview.WriteRollout(&b, fr.v, w.o.style()); err != nil {
 		return err
 	}
 	s := b.String()
@@ -241,7 +242,7 @@ func EventLines(v view.Rollout) []string {
 				}
 			}
 			lines = append(lines, fmt.Sprintf("ar/%s\tanalysisrun/%s %s %s %s %s", ar.Name, ar.Name, ar.Icon, ar.Status,
-				view.RunCounts(ar), strings.Join(ms, " ")))
+				termview.RunCounts(ar), strings.Join(ms, " ")))
 		}
 	}
 	for i := range lines {

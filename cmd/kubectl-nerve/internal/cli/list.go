@@ -11,7 +11,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	termview "github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	"github.com/nerve-rollouts/nerve/view"
 )
 
 // NewCmdList is `list`, the parent of `list rollouts`.
@@ -110,7 +111,7 @@ func (o *ListRolloutsOptions) Run(ctx context.Context) error {
 			rows[i] = rows[i][1:]
 		}
 	}
-	return view.Table(o.Out, header, rows)
+	return termview.Table(o.Out, header, rows)
 }
 
 func (o *ListRolloutsOptions) row(ro *v1alpha1.Rollout) []string {

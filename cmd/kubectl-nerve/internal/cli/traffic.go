@@ -14,8 +14,9 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	termview "github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
 	mllpapi "github.com/nerve-rollouts/nerve/router/mllp/api"
+	"github.com/nerve-rollouts/nerve/view"
 )
 
 // gatewayGroup is the Gateway API group; every route kind nerve reads is served at v1.
@@ -257,7 +258,7 @@ func writeTraffic(w interface{ Write([]byte) (int, error) }, rep TrafficReport) 
 		if err := printf(w, "\n"); err != nil {
 			return err
 		}
-		if err := view.Table(w, []string{"ROUTER", "ROUTE", "RULE", "BACKEND", "ROLE", "WEIGHT", "SHARE"}, rows); err != nil {
+		if err := termview.Table(w, []string{"ROUTER", "ROUTE", "RULE", "BACKEND", "ROLE", "WEIGHT", "SHARE"}, rows); err != nil {
 			return err
 		}
 	}
@@ -277,7 +278,7 @@ func writeTraffic(w interface{ Write([]byte) (int, error) }, rep TrafficReport) 
 		if err := printf(w, "\n"); err != nil {
 			return err
 		}
-		if err := view.Table(w, []string{"ROUTER", "ROUTE", "REPLICA", "WEIGHT", "STATE", "STABLE-MSGS", "CANARY-MSGS", "CANARY-SHARE", "MESSAGE"}, rows); err != nil {
+		if err := termview.Table(w, []string{"ROUTER", "ROUTE", "REPLICA", "WEIGHT", "STATE", "STABLE-MSGS", "CANARY-MSGS", "CANARY-SHARE", "MESSAGE"}, rows); err != nil {
 			return err
 		}
 	}
