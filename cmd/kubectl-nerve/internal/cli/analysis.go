@@ -53,7 +53,7 @@ func (o *AnalysisOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	runs, raw, err := o.c.runsOf(ctx, ro.UID)
+	runs, raw, err := o.c.read.AnalysisRuns(ctx, o.c.ns, ro.UID)
 	if err != nil {
 		return err
 	}

@@ -107,14 +107,14 @@ func (o *GetRolloutOptions) style() termview.Style {
 }
 
 func (o *GetRolloutOptions) once(ctx context.Context) error {
-	u, _, v, err := o.c.rolloutView(ctx, o.Name, o.f.Now())
+	s, err := o.c.read.Snapshot(ctx, o.c.ns, o.Name)
 	if err != nil {
 		return err
 	}
 	if !o.output.Human() {
-		return o.output.Print(u, o.Out)
+		return o.output.Print(s.Raw, o.Out)
 	}
-	return termview.WriteRollout(o.Out, v, o.style())
+	return termview.WriteRollout(o.Out, s.View, o.style())
 }
 
 // frame is what one watch iteration shows.
@@ -128,14 +128,15 @@ func (o *GetRolloutOptions) watch(ctx context.Context) error {
 	defer r.stop()
 	w := newWatchWriter(o)
 	for {
-		u, ro, v, err := o.c.rolloutView(ctx, o.Name, o.f.Now())
+		s, err := o.c.read.Snapshot(ctx, o.c.ns, o.Name)
 		if err != nil {
 			if ctx.Err() != nil {
 				return o.watchEnded(ctx)
 			}
 			return err
 		}
-		if err := w.write(u, frame{ro: ro, v: v}); err != nil {
+		ro, v := s.Object, s.View
+		if err := w.write(s.Raw, frame{ro: ro, v: v}); err != nil {
 			return err
 		}
 		if o.until != nil {

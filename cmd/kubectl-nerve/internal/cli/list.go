@@ -74,22 +74,18 @@ func (o *ListRolloutsOptions) Validate() error { return o.output.Validate() }
 
 // Run lists.
 func (o *ListRolloutsOptions) Run(ctx context.Context) error {
-	list, err := o.c.rollouts().List(ctx, metav1.ListOptions{LabelSelector: o.Selector})
+	list, err := o.c.read.List(ctx, o.c.ns, o.Selector)
 	if err != nil {
 		return err
 	}
-	keep := &unstructured.UnstructuredList{Object: list.Object}
+	keep := &unstructured.UnstructuredList{Object: list.Raw.Object}
 	var rows [][]string
-	for i := range list.Items {
-		ro := &v1alpha1.Rollout{}
-		if err := fromUnstructured(&list.Items[i], ro); err != nil {
-			return err
-		}
-		if o.Waiting && !AwaitingPromotion(ro) {
+	for _, it := range list.Items {
+		if o.Waiting && !AwaitingPromotion(it.Object) {
 			continue
 		}
-		keep.Items = append(keep.Items, list.Items[i])
-		rows = append(rows, o.row(ro))
+		keep.Items = append(keep.Items, *it.Raw)
+		rows = append(rows, o.row(it.Object, it.View))
 	}
 	if !o.output.Human() {
 		keep.SetAPIVersion(v1alpha1.GroupVersion().String())
@@ -114,8 +110,7 @@ func (o *ListRolloutsOptions) Run(ctx context.Context) error {
 	return termview.Table(o.Out, header, rows)
 }
 
-func (o *ListRolloutsOptions) row(ro *v1alpha1.Rollout) []string {
-	v := view.Build(ro, nil, nil, nil, o.f.Now())
+func (o *ListRolloutsOptions) row(ro *v1alpha1.Rollout, v view.Rollout) []string {
 	step := v.Step
 	if step == "" {
 		step = "-"

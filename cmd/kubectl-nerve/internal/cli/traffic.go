@@ -225,7 +225,7 @@ func (o *TrafficOptions) mllp(ctx context.Context, rep *TrafficReport, router, n
 		return
 	}
 	route := &mllpapi.MLLPRoute{}
-	if err := fromUnstructured(u, route); err != nil {
+	if err := view.FromUnstructured(u, route); err != nil {
 		rep.Problems = append(rep.Problems, err.Error())
 		return
 	}
