@@ -44,14 +44,14 @@ type ReplicaWeights struct {
 	CanaryMessages int64
 }
 
-// CanaryShare is the share of the replica's messages that went to the canary (0 to 1); ok is
-// false before the replica has sent any.
-func (r ReplicaWeights) CanaryShare() (share float64, ok bool) {
+// CanaryPercent is the percentage (0 to 100) of the replica's messages that went to the
+// canary; ok is false before the replica has sent any.
+func (r ReplicaWeights) CanaryPercent() (percent float64, ok bool) {
 	total := r.StableMessages + r.CanaryMessages
 	if total <= 0 {
 		return 0, false
 	}
-	return float64(r.CanaryMessages) / float64(total), true
+	return float64(r.CanaryMessages) * 100 / float64(total), true
 }
 
 // DecodeConfig decodes raw as this router's plugin configuration and fails with ErrNoRoute when

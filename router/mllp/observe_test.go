@@ -49,13 +49,13 @@ func TestObserveReportsSpecAndReplicas(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("observed (-want +got):\n%s", d)
 	}
-	if s, ok := got.Replicas[0].CanaryShare(); !ok || s != 0.05 {
+	if s, ok := got.Replicas[0].CanaryPercent(); !ok || s != 5 {
 		t.Errorf("share %v %v", s, ok)
 	}
-	if s, ok := got.Replicas[1].CanaryShare(); !ok || s != 0 {
+	if s, ok := got.Replicas[1].CanaryPercent(); !ok || s != 0 {
 		t.Errorf("no canary messages: %v %v", s, ok)
 	}
-	if _, ok := (ReplicaWeights{}).CanaryShare(); ok {
+	if _, ok := (ReplicaWeights{}).CanaryPercent(); ok {
 		t.Error("share before any message")
 	}
 	if w := writes(d); w != 0 {
