@@ -259,9 +259,6 @@ func (r Reader) tree(ctx context.Context, ro *v1alpha1.Rollout) (*tree, error) {
 	if r.Kube == nil {
 		return nil, errNoClient("Kubernetes")
 	}
-	if _, err := selectorOf(ro); err != nil {
-		return nil, err
-	}
 	t := &tree{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
