@@ -80,8 +80,8 @@ const (
 // allKinds lists the route kinds in the order they are reconciled.
 func allKinds() []Kind { return []Kind{KindHTTPRoute, KindGRPCRoute, KindTCPRoute, KindTLSRoute} }
 
-// resource is the lower-case plural resource name of a kind, as RBAC spells it.
-func (k Kind) resource() string { return strings.ToLower(string(k)) + "s" }
+// Resource is the lower-case plural resource name of a kind, as RBAC spells it.
+func (k Kind) Resource() string { return strings.ToLower(string(k)) + "s" }
 
 // configField is the kind's singular field name in Config ("httpRoute", ...).
 func (k Kind) configField() string { return strings.ToLower(string(k[:len(k)-5])) + "Route" }
@@ -110,6 +110,22 @@ func parseConfig(ro *v1alpha1.Rollout, key string) (*Config, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg, warnings, err := decodeConfig(raw)
+	for i := range warnings {
+		warnings[i] = fmt.Sprintf("plugin config %q: %s", key, warnings[i])
+	}
+	if err != nil {
+		return nil, warnings, fmt.Errorf("plugin config %q of rollout %s/%s: %w", key, ro.Namespace, ro.Name, err)
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = ro.Namespace
+	}
+	return cfg, warnings, nil
+}
+
+// decodeConfig decodes a raw plugin configuration: strictly first, and when that fails on an
+// unknown field, leniently with the strict error as a warning.
+func decodeConfig(raw []byte) (*Config, []string, error) {
 	cfg := &Config{}
 	var warnings []string
 	strict := json.NewDecoder(bytes.NewReader(raw))
@@ -117,15 +133,27 @@ func parseConfig(ro *v1alpha1.Rollout, key string) (*Config, []string, error) {
 	if err := strict.Decode(cfg); err != nil {
 		cfg = &Config{}
 		if lerr := json.Unmarshal(raw, cfg); lerr != nil {
-			return nil, nil, fmt.Errorf("plugin config %q of rollout %s/%s: %w", key, ro.Namespace, ro.Name, lerr)
+			return nil, nil, lerr
 		}
-		warnings = append(warnings, fmt.Sprintf("plugin config %q: %v (field ignored)", key, err))
-	}
-	if cfg.Namespace == "" {
-		cfg.Namespace = ro.Namespace
+		warnings = append(warnings, fmt.Sprintf("%v (field ignored)", err))
 	}
 	if err := validateRouteRefs(cfg); err != nil {
-		return nil, warnings, fmt.Errorf("plugin config %q of rollout %s/%s: %w", key, ro.Namespace, ro.Name, err)
+		return nil, warnings, err
+	}
+	return cfg, warnings, nil
+}
+
+// DecodeConfig decodes raw as this router's plugin configuration, the way the router does
+// (unknown fields become warnings), and fails with ErrNoRoutes when it names no route and no
+// route selector: such a JSON object is not a Gateway API router's configuration. The
+// namespace stays empty when the config does not set it (the Rollout's applies).
+func DecodeConfig(raw []byte) (*Config, []string, error) {
+	cfg, warnings, err := decodeConfig(raw)
+	if err != nil {
+		return nil, warnings, err
+	}
+	if len(cfg.namedTargets()) == 0 && !cfg.hasSelector() {
+		return nil, warnings, ErrNoRoutes
 	}
 	return cfg, warnings, nil
 }
@@ -214,6 +242,16 @@ func (c *Config) selector(kind Kind) *metav1.LabelSelector {
 	default:
 		return c.TLSRouteSelector
 	}
+}
+
+// hasSelector reports whether any route kind is discovered by label.
+func (c *Config) hasSelector() bool {
+	for _, k := range allKinds() {
+		if c.selector(k) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // inProgressLabel returns the label key and value to set while the weight is > 0 ("" when

@@ -83,8 +83,8 @@ func TestParseArgs(t *testing.T) {
 
 func TestKindNames(t *testing.T) {
 	for k, want := range map[Kind][2]string{KindHTTPRoute: {"httproutes", "httpRoute"}, KindGRPCRoute: {"grpcroutes", "grpcRoute"}, KindTCPRoute: {"tcproutes", "tcpRoute"}, KindTLSRoute: {"tlsroutes", "tlsRoute"}} {
-		if k.resource() != want[0] || k.configField() != want[1] {
-			t.Errorf("%s: %s %s", k, k.resource(), k.configField())
+		if k.Resource() != want[0] || k.configField() != want[1] {
+			t.Errorf("%s: %s %s", k, k.Resource(), k.configField())
 		}
 	}
 }

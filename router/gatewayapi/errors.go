@@ -18,7 +18,7 @@ func describeAPIError(err error, verb string, t target) error {
 	if err == nil {
 		return nil
 	}
-	resource := t.Kind.resource() + "." + gatewayv1.GroupName
+	resource := t.Kind.Resource() + "." + gatewayv1.GroupName
 	switch {
 	case apierrors.IsNotFound(err):
 		if hasNoKind(err) {

@@ -35,8 +35,17 @@ func ruleName(n *gatewayv1.SectionName) string {
 	return string(*n)
 }
 
-// getRoute reads the route t names.
+// getRoute reads the route t names; its errors say what to fix.
 func getRoute(ctx context.Context, gw gwclient.Interface, t target) (*route, error) {
+	r, err := readRoute(ctx, gw, t)
+	if err != nil {
+		return nil, describeAPIError(err, "get", t)
+	}
+	return r, nil
+}
+
+// readRoute reads the route t names; its errors are the API's.
+func readRoute(ctx context.Context, gw gwclient.Interface, t target) (*route, error) {
 	var (
 		r   *route
 		err error
@@ -67,7 +76,7 @@ func getRoute(ctx context.Context, gw gwclient.Interface, t target) (*route, err
 		return nil, fmt.Errorf("unknown route kind %q", t.Kind)
 	}
 	if err != nil {
-		return nil, describeAPIError(err, "get", t)
+		return nil, err
 	}
 	r.target = t
 	return r, nil

@@ -2,6 +2,7 @@ package mllp
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,6 +16,9 @@ const DefaultPluginName = "nerve/mllp"
 
 // VerifyAnnotation on the MLLPRoute holds the router's last VerifyWeight verdict.
 const VerifyAnnotation = "mllp.nerve.io/verify-message"
+
+// ErrNoRoute is returned for a config that names no MLLPRoute.
+var ErrNoRoute = errors.New("field route (the MLLPRoute name) is required")
 
 // Config is the plugin's per-Rollout configuration.
 type Config struct {
@@ -75,7 +79,7 @@ func resolve(name string, ro *v1alpha1.Rollout) (target, error) {
 
 func (t *target) check(name string) error {
 	if t.Route == "" {
-		return fmt.Errorf("plugins[%q]: field route (the MLLPRoute name) is required", name)
+		return fmt.Errorf("plugins[%q]: %w", name, ErrNoRoute)
 	}
 	if t.Namespace == "" && t.rolloutNS == "" {
 		return fmt.Errorf("plugins[%q]: field namespace is empty and the Rollout has no namespace", name)

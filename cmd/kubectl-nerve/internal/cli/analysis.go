@@ -9,7 +9,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	termview "github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	"github.com/nerve-rollouts/nerve/view"
 )
 
 // AnalysisOptions are the options of `analysis`.
@@ -52,7 +53,7 @@ func (o *AnalysisOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	runs, raw, err := o.c.runsOf(ctx, ro.UID)
+	runs, raw, err := o.c.read.AnalysisRuns(ctx, o.c.ns, ro.UID)
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func (o *AnalysisOptions) Run(ctx context.Context) error {
 				fmt.Sprintf("%d/%s", m.Measured, m.Count), m.TimeLeft, dash(m.Query)})
 		}
 	}
-	return view.Table(o.Out, []string{"ANALYSISRUN", "METRIC", "VALUE", "CONDITION", "VERDICT", "MEASURED", "TIME-LEFT", "QUERY"}, rows)
+	return termview.Table(o.Out, []string{"ANALYSISRUN", "METRIC", "VALUE", "CONDITION", "VERDICT", "MEASURED", "TIME-LEFT", "QUERY"}, rows)
 }
 
 // current reports whether run belongs to the rollout's current pod template.

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
 // Factory gives commands their clients and environment. NewFactory fills every field for the
@@ -21,9 +22,10 @@ type Factory struct {
 	Getter genericclioptions.RESTClientGetter
 	// Now is the clock.
 	Now func() time.Time
-	// Dynamic and Kube build the API clients.
+	// Dynamic, Kube and Gateway build the API clients.
 	Dynamic func() (dynamic.Interface, error)
 	Kube    func() (kubernetes.Interface, error)
+	Gateway func() (gwclient.Interface, error)
 	// Getenv reads the environment (NO_COLOR, PROMETHEUS_URL, PATH).
 	Getenv func(string) string
 	// LookPath finds an executable on PATH.
@@ -36,7 +38,7 @@ type Factory struct {
 
 // NewFactory returns a Factory for the real cluster described by getter.
 func NewFactory(getter genericclioptions.RESTClientGetter) *Factory {
-	// The kubeconfig is read once per process; both clients share the config (and so the
+	// The kubeconfig is read once per process; the clients share the config (and so the
 	// connection).
 	restConfig := sync.OnceValues(func() (*rest.Config, error) {
 		cfg, err := getter.ToRESTConfig()
@@ -62,6 +64,13 @@ func NewFactory(getter genericclioptions.RESTClientGetter) *Factory {
 				return nil, err
 			}
 			return kubernetes.NewForConfig(cfg)
+		},
+		Gateway: func() (gwclient.Interface, error) {
+			cfg, err := restConfig()
+			if err != nil {
+				return nil, err
+			}
+			return gwclient.NewForConfig(cfg)
 		},
 		Getenv:     os.Getenv,
 		LookPath:   exec.LookPath,

@@ -13,7 +13,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	termview "github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	"github.com/nerve-rollouts/nerve/view"
 )
 
 const getRolloutExample = `  # the tree of a rollout
@@ -101,19 +102,19 @@ func (o *GetRolloutOptions) Run(ctx context.Context) error {
 	return o.watch(ctx)
 }
 
-func (o *GetRolloutOptions) style() view.Style {
-	return view.Style{Color: o.f.Color(o.Out, o.NoColor), Wide: o.output.Wide(), Revisions: o.Revisions, Now: o.f.Now()}
+func (o *GetRolloutOptions) style() termview.Style {
+	return termview.Style{Color: o.f.Color(o.Out, o.NoColor), Wide: o.output.Wide(), Revisions: o.Revisions, Now: o.f.Now()}
 }
 
 func (o *GetRolloutOptions) once(ctx context.Context) error {
-	u, _, v, err := o.c.rolloutView(ctx, o.Name, o.f.Now())
+	s, err := o.c.read.Snapshot(ctx, o.c.ns, o.Name)
 	if err != nil {
 		return err
 	}
 	if !o.output.Human() {
-		return o.output.Print(u, o.Out)
+		return o.output.Print(s.Raw, o.Out)
 	}
-	return view.WriteRollout(o.Out, v, o.style())
+	return termview.WriteRollout(o.Out, s.View, o.style())
 }
 
 // frame is what one watch iteration shows.
@@ -127,14 +128,15 @@ func (o *GetRolloutOptions) watch(ctx context.Context) error {
 	defer r.stop()
 	w := newWatchWriter(o)
 	for {
-		u, ro, v, err := o.c.rolloutView(ctx, o.Name, o.f.Now())
+		s, err := o.c.read.Snapshot(ctx, o.c.ns, o.Name)
 		if err != nil {
 			if ctx.Err() != nil {
 				return o.watchEnded(ctx)
 			}
 			return err
 		}
-		if err := w.write(u, frame{ro: ro, v: v}); err != nil {
+		ro, v := s.Object, s.View
+		if err := w.write(s.Raw, frame{ro: ro, v: v}); err != nil {
 			return err
 		}
 		if o.until != nil {
@@ -191,7 +193,7 @@ func (w *watchWriter) write(u interface {
 
 func (w *watchWriter) redraw(fr frame) error {
 	var b bytes.Buffer
-	if err := view.WriteRollout(&b, fr.v, w.o.style()); err != nil {
+	if err := termview.WriteRollout(&b, fr.v, w.o.style()); err != nil {
 		return err
 	}
 	s := b.String()
@@ -241,7 +243,7 @@ func EventLines(v view.Rollout) []string {
 				}
 			}
 			lines = append(lines, fmt.Sprintf("ar/%s\tanalysisrun/%s %s %s %s %s", ar.Name, ar.Name, ar.Icon, ar.Status,
-				view.RunCounts(ar), strings.Join(ms, " ")))
+				termview.RunCounts(ar), strings.Join(ms, " ")))
 		}
 	}
 	for i := range lines {

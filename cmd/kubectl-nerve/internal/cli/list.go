@@ -11,7 +11,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	termview "github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	"github.com/nerve-rollouts/nerve/view"
 )
 
 // NewCmdList is `list`, the parent of `list rollouts`.
@@ -73,22 +74,18 @@ func (o *ListRolloutsOptions) Validate() error { return o.output.Validate() }
 
 // Run lists.
 func (o *ListRolloutsOptions) Run(ctx context.Context) error {
-	list, err := o.c.rollouts().List(ctx, metav1.ListOptions{LabelSelector: o.Selector})
+	list, err := o.c.read.List(ctx, o.c.ns, o.Selector)
 	if err != nil {
 		return err
 	}
-	keep := &unstructured.UnstructuredList{Object: list.Object}
+	keep := &unstructured.UnstructuredList{Object: list.Raw.Object}
 	var rows [][]string
-	for i := range list.Items {
-		ro := &v1alpha1.Rollout{}
-		if err := fromUnstructured(&list.Items[i], ro); err != nil {
-			return err
-		}
-		if o.Waiting && !AwaitingPromotion(ro) {
+	for _, it := range list.Items {
+		if o.Waiting && !AwaitingPromotion(it.Object) {
 			continue
 		}
-		keep.Items = append(keep.Items, list.Items[i])
-		rows = append(rows, o.row(ro))
+		keep.Items = append(keep.Items, *it.Raw)
+		rows = append(rows, o.row(it.Object, it.View))
 	}
 	if !o.output.Human() {
 		keep.SetAPIVersion(v1alpha1.GroupVersion().String())
@@ -110,11 +107,10 @@ func (o *ListRolloutsOptions) Run(ctx context.Context) error {
 			rows[i] = rows[i][1:]
 		}
 	}
-	return view.Table(o.Out, header, rows)
+	return termview.Table(o.Out, header, rows)
 }
 
-func (o *ListRolloutsOptions) row(ro *v1alpha1.Rollout) []string {
-	v := view.Build(ro, nil, nil, nil, o.f.Now())
+func (o *ListRolloutsOptions) row(ro *v1alpha1.Rollout, v view.Rollout) []string {
 	step := v.Step
 	if step == "" {
 		step = "-"

@@ -89,21 +89,14 @@ func sameTemplate(a, b *corev1.PodTemplateSpec) bool {
 
 // revision finds the ReplicaSet of --to-revision, or the second newest revision.
 func (o *UndoOptions) revision(ctx context.Context, ro *v1alpha1.Rollout) (*appsv1.ReplicaSet, error) {
-	sel, err := selectorOf(ro)
+	rss, err := o.c.read.ReplicaSets(ctx, ro)
 	if err != nil {
-		return nil, err
-	}
-	list, err := o.c.kube.AppsV1().ReplicaSets(o.c.ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
-		return nil, fmt.Errorf("list replicasets of %s: %w", o.Name, err)
+		return nil, fmt.Errorf("rollout %s: %w", o.Name, err)
 	}
 	var latest, previous *appsv1.ReplicaSet
 	latestRev, previousRev := int64(-1), int64(-1)
-	for i := range list.Items {
-		rs := &list.Items[i]
-		if !ownedByUID(rs.OwnerReferences, ro.UID) {
-			continue
-		}
+	for i := range rss {
+		rs := &rss[i]
 		v, err := strconv.ParseInt(rs.Annotations[v1alpha1.RevisionAnnotation], 10, 64)
 		if err != nil {
 			continue

@@ -1,5 +1,5 @@
-// Package view derives what `kubectl nerve` shows about a Rollout (status, message, step,
-// weights, images, the revision → ReplicaSet → pod tree and the AnalysisRuns with their latest
-// measurements) from api/v1alpha1 objects, and renders it as text. It is pure: the caller
-// fetches the objects and passes the current time, so the output is deterministic.
+// Package view renders the shared read-side model (github.com/nerve-rollouts/nerve/view) for the
+// terminal: the `get rollout` header and tree, padded tables, ANSI colours and the tree's kind
+// icons. It holds only what a terminal needs; what the data is and how it is fetched live in the
+// shared package, which the web dashboard uses too.
 package view

@@ -6,6 +6,30 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	model "github.com/nerve-rollouts/nerve/view"
+)
+
+// Status icons of the shared model, for the CLI's own tables (doctor) and for colouring.
+const (
+	IconWaiting     = model.IconWaiting
+	IconProgressing = model.IconProgressing
+	IconWarning     = model.IconWarning
+	IconUnknown     = model.IconUnknown
+	IconOK          = model.IconOK
+	IconBad         = model.IconBad
+	IconPaused      = model.IconPaused
+	IconNeutral     = model.IconNeutral
+)
+
+// Kind icons of the tree.
+const (
+	KindIconRollout     = "⟳"
+	KindIconRevision    = "#"
+	KindIconReplicaSet  = "⧉"
+	KindIconPod         = "□"
+	KindIconAnalysisRun = "α"
+	KindIconMetric      = "▸"
 )
 
 // ANSI colours.
@@ -60,7 +84,7 @@ func iconColor(icon string) string {
 }
 
 // WriteRollout writes the header and the tree of r.
-func WriteRollout(w io.Writer, r Rollout, s Style) error {
+func WriteRollout(w io.Writer, r model.Rollout, s Style) error {
 	if err := WriteHeader(w, r, s); err != nil {
 		return err
 	}
@@ -71,7 +95,7 @@ func WriteRollout(w io.Writer, r Rollout, s Style) error {
 }
 
 // WriteHeader writes the key/value header of r.
-func WriteHeader(w io.Writer, r Rollout, s Style) error {
+func WriteHeader(w io.Writer, r model.Rollout, s Style) error {
 	var b strings.Builder
 	kv := func(k, v string) { fmt.Fprintf(&b, "%-17s%s\n", k+":", v) }
 	kv("Name", r.Name)
@@ -95,7 +119,7 @@ func WriteHeader(w io.Writer, r Rollout, s Style) error {
 		}
 		v := img.Image
 		if len(img.Tags) > 0 {
-			v += " (" + Tags(img.Tags) + ")"
+			v += " (" + model.Tags(img.Tags) + ")"
 		}
 		if key == "" {
 			fmt.Fprintf(&b, "%-17s%s\n", "", v)
@@ -169,9 +193,9 @@ func writeTable(w io.Writer, header []string, rows [][]cell) error {
 }
 
 // WriteTree writes the revision → ReplicaSet → pod tree with the AnalysisRuns and their metrics.
-func WriteTree(w io.Writer, r Rollout, s Style) error {
+func WriteTree(w io.Writer, r model.Rollout, s Style) error {
 	rows := [][]cell{{
-		plain(KindIconRollout + " " + r.Name), plain("Rollout"), s.status(r.Icon, r.Status), plain(Age(r.Created, s.Now)), plain(""),
+		plain(KindIconRollout + " " + r.Name), plain("Rollout"), s.status(r.Icon, r.Status), plain(model.Age(r.Created, s.Now)), plain(""),
 	}}
 	revs := r.Revisions
 	hidden := 0
@@ -203,7 +227,7 @@ func indent(prefix string, last bool) string {
 	return prefix + "│  "
 }
 
-func revisionRows(rev Revision, head, prefix string, s Style) [][]cell {
+func revisionRows(rev model.Revision, head, prefix string, s Style) [][]cell {
 	rows := [][]cell{{plain(head + KindIconRevision + " revision:" + fmt.Sprint(rev.Number)), plain(""), plain(""), plain(""), plain("")}}
 	n := len(rev.ReplicaSets) + len(rev.AnalysisRuns)
 	k := 0
@@ -212,7 +236,7 @@ func revisionRows(rev Revision, head, prefix string, s Style) [][]cell {
 		last := k == n
 		rows = append(rows, []cell{
 			plain(prefix + branch(last) + KindIconReplicaSet + " " + rs.Name), plain("ReplicaSet"), s.status(rs.Icon, rs.Status),
-			plain(Age(rs.Created, s.Now)), plain(Tags(rs.Tags)),
+			plain(model.Age(rs.Created, s.Now)), plain(model.Tags(rs.Tags)),
 		})
 		sub := indent(prefix, last)
 		for j, p := range rs.Pods {
@@ -222,7 +246,7 @@ func revisionRows(rev Revision, head, prefix string, s Style) [][]cell {
 			}
 			rows = append(rows, []cell{
 				plain(sub + branch(j == len(rs.Pods)-1) + KindIconPod + " " + p.Name), plain("Pod"), s.status(p.Icon, p.Status),
-				plain(Age(p.Created, s.Now)), plain(info),
+				plain(model.Age(p.Created, s.Now)), plain(info),
 			})
 		}
 	}
@@ -231,7 +255,7 @@ func revisionRows(rev Revision, head, prefix string, s Style) [][]cell {
 		last := k == n
 		rows = append(rows, []cell{
 			plain(prefix + branch(last) + KindIconAnalysisRun + " " + ar.Name), plain("AnalysisRun"), s.status(ar.Icon, ar.Status),
-			plain(Age(ar.Created, s.Now)), plain(RunCounts(ar)),
+			plain(model.Age(ar.Created, s.Now)), plain(RunCounts(ar)),
 		})
 		sub := indent(prefix, last)
 		for j, m := range ar.Metrics {
@@ -245,7 +269,7 @@ func revisionRows(rev Revision, head, prefix string, s Style) [][]cell {
 }
 
 // RunCounts is the ✔/✖/?/⚠ counts of an AnalysisRun.
-func RunCounts(ar AnalysisRun) string {
+func RunCounts(ar model.AnalysisRun) string {
 	var parts []string
 	add := func(icon string, n int32) {
 		if n > 0 {
@@ -260,7 +284,7 @@ func RunCounts(ar AnalysisRun) string {
 }
 
 // MetricInfo is the latest value of a metric against its condition.
-func MetricInfo(m Metric, wide bool) string {
+func MetricInfo(m model.Metric, wide bool) string {
 	v := m.Value
 	if v == "" {
 		v = "(no measurement yet)"

@@ -15,7 +15,8 @@ import (
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 )
 
-// Status icons, as Argo's CLI prints them.
+// Status icons, as Argo's CLI prints them. The builders set them on every row, so every front end
+// shows the same status glyphs.
 const (
 	IconWaiting     = "◷"
 	IconProgressing = "◌"
@@ -25,16 +26,6 @@ const (
 	IconBad         = "✖"
 	IconPaused      = "॥"
 	IconNeutral     = "•"
-)
-
-// Kind icons of the tree.
-const (
-	KindIconRollout     = "⟳"
-	KindIconRevision    = "#"
-	KindIconReplicaSet  = "⧉"
-	KindIconPod         = "□"
-	KindIconAnalysisRun = "α"
-	KindIconMetric      = "▸"
 )
 
 // Rollout is everything `get rollout` shows.
