@@ -51,7 +51,7 @@ func LoadDir(ctx context.Context, dir string) (Registry, error) {
 		if err != nil {
 			return Registry{}, err
 		}
-		reg.add(e)
+		reg.Add(e)
 	}
 	return reg, nil
 }

@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Severity grades a Finding.
@@ -42,13 +43,17 @@ func warnf(path, format string, a ...any) Finding {
 	return Finding{Path: path, Severity: SeverityWarning, Message: fmt.Sprintf(format, a...)}
 }
 
-// FindingsError joins the Error findings into one error (nil if there is none).
+// FindingsError joins the Error findings into one single-line error ("; "-separated, so it
+// logs as one line); nil if there is none.
 func FindingsError(fs []Finding) error {
-	var errs []error
+	var msgs []string
 	for _, f := range fs {
 		if f.Severity == SeverityError {
-			errs = append(errs, errors.New(f.String()))
+			msgs = append(msgs, f.String())
 		}
 	}
-	return errors.Join(errs...)
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }

@@ -85,9 +85,9 @@ func (r Registry) Entries(kind plugins.Kind) []Entry {
 	}
 }
 
-// add appends e to the list of its kind (entries of an unknown kind are dropped; they never
-// pass Validate).
-func (r *Registry) add(e Entry) {
+// Add appends e to the list of its kind (an entry of an unknown kind is dropped; it never
+// passes Validate).
+func (r *Registry) Add(e Entry) {
 	switch e.Kind {
 	case plugins.KindMetricProvider:
 		r.MetricProviders = append(r.MetricProviders, e)
@@ -201,7 +201,7 @@ func CheckConfigMap(data map[string]string) (Registry, []Finding) {
 	for _, spec := range plugins.Kinds() {
 		entries, found := checkList(data[spec.ConfigKey], spec.Kind, "data."+spec.ConfigKey)
 		for _, e := range entries {
-			reg.add(e)
+			reg.Add(e)
 		}
 		fs = append(fs, found...)
 	}

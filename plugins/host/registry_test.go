@@ -261,3 +261,13 @@ func TestLoadDir(t *testing.T) {
 		t.Fatalf("tampered dir: %v", err)
 	}
 }
+
+func TestFindingsError(t *testing.T) {
+	fs := []Finding{{"a", SeverityError, "one"}, {"b", SeverityWarning, "advice"}, {"", SeverityError, "two"}}
+	if err := FindingsError(fs); err == nil || err.Error() != "a: one; two" {
+		t.Fatalf("got %v", err)
+	}
+	if err := FindingsError(fs[1:2]); err != nil {
+		t.Fatalf("warnings only: %v", err)
+	}
+}
