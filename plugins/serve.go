@@ -81,10 +81,15 @@ func ServeMetricProvider(ctx context.Context, impl MetricProvider, logger hclog.
 	})
 }
 
-// PluginSet returns the go-plugin plugin map a host uses to dispense a plugin of kind.
+// PluginSet returns the go-plugin plugin map a host uses to dispense a plugin of kind (empty for
+// an unknown kind).
 func PluginSet(kind Kind, callTimeout time.Duration) plugin.PluginSet {
-	if kind == KindMetricProvider {
-		return plugin.PluginSet{DispenseMetricProvider: &MetricProviderPlugin{CallTimeout: callTimeout}}
+	switch kind {
+	case KindTrafficRouter:
+		return plugin.PluginSet{DispenseKey(kind): &TrafficRouterPlugin{CallTimeout: callTimeout}}
+	case KindMetricProvider:
+		return plugin.PluginSet{DispenseKey(kind): &MetricProviderPlugin{CallTimeout: callTimeout}}
+	default:
+		return plugin.PluginSet{}
 	}
-	return plugin.PluginSet{DispenseTrafficRouter: &TrafficRouterPlugin{CallTimeout: callTimeout}}
 }

@@ -29,6 +29,12 @@ const (
 	DispenseMetricProvider = "RpcMetricProviderPlugin"
 )
 
+// Data keys of the argo-rollouts-config ConfigMap, one list of plugin items per kind.
+const (
+	ConfigKeyTrafficRouters  = "trafficRouterPlugins"
+	ConfigKeyMetricProviders = "metricProviderPlugins"
+)
+
 // Kind names a plugin kind as the argo-rollouts-config ConfigMap and nerve's flags spell it.
 type Kind string
 
@@ -38,21 +44,65 @@ const (
 	KindMetricProvider Kind = "metricprovider"
 )
 
-// Handshake returns the go-plugin handshake of a plugin kind.
-func Handshake(kind Kind) plugin.HandshakeConfig {
-	cookie := MagicCookieTrafficRouter
-	if kind == KindMetricProvider {
-		cookie = MagicCookieMetricProvider
-	}
-	return plugin.HandshakeConfig{ProtocolVersion: ProtocolVersion, MagicCookieKey: MagicCookieKey, MagicCookieValue: cookie}
+// KindSpec is the wire contract of one plugin kind: what the host and the plugin must agree on
+// to find each other, and where the kind's plugins are registered.
+type KindSpec struct {
+	Kind Kind
+	// Cookie is the kind's MagicCookieValue (under MagicCookieKey).
+	Cookie string
+	// DispenseKey is the go-plugin plugin-map key the plugin serves.
+	DispenseKey string
+	// ConfigKey is the argo-rollouts-config data key listing the kind's plugins.
+	ConfigKey string
+	// Human is the kind's name in messages ("traffic router").
+	Human string
 }
 
-// DispenseKey returns the plugin-map key of a plugin kind.
-func DispenseKey(kind Kind) string {
-	if kind == KindMetricProvider {
-		return DispenseMetricProvider
+// Kinds returns every plugin kind, in the order DetectKind tries their handshakes. Adding a
+// kind (Argo's step plugins: Kind "step", cookie "step", dispense key "RpcStep", ConfigMap key
+// "stepPlugins") is one row here plus its interface and shims.
+func Kinds() []KindSpec {
+	return []KindSpec{
+		{Kind: KindTrafficRouter, Cookie: MagicCookieTrafficRouter, DispenseKey: DispenseTrafficRouter,
+			ConfigKey: ConfigKeyTrafficRouters, Human: "traffic router"},
+		{Kind: KindMetricProvider, Cookie: MagicCookieMetricProvider, DispenseKey: DispenseMetricProvider,
+			ConfigKey: ConfigKeyMetricProviders, Human: "metric provider"},
 	}
-	return DispenseTrafficRouter
+}
+
+// Spec returns the wire contract of kind; ok is false for an unknown kind.
+func Spec(kind Kind) (spec KindSpec, ok bool) {
+	for _, s := range Kinds() {
+		if s.Kind == kind {
+			return s, true
+		}
+	}
+	return KindSpec{}, false
+}
+
+// Known reports whether k is a plugin kind of the table.
+func (k Kind) Known() bool {
+	_, ok := Spec(k)
+	return ok
+}
+
+// Handshake returns the go-plugin handshake of a plugin kind. An unknown kind gets an empty
+// cookie, which every plugin refuses.
+func Handshake(kind Kind) plugin.HandshakeConfig {
+	s, _ := Spec(kind)
+	return plugin.HandshakeConfig{ProtocolVersion: ProtocolVersion, MagicCookieKey: MagicCookieKey, MagicCookieValue: s.Cookie}
+}
+
+// DispenseKey returns the plugin-map key of a plugin kind ("" for an unknown kind).
+func DispenseKey(kind Kind) string {
+	s, _ := Spec(kind)
+	return s.DispenseKey
+}
+
+// ConfigKey returns the argo-rollouts-config data key of a plugin kind ("" for an unknown kind).
+func ConfigKey(kind Kind) string {
+	s, _ := Spec(kind)
+	return s.ConfigKey
 }
 
 // gob interface payload names. Arguments travel as `any`, so gob sends these names; the receiver

@@ -147,7 +147,7 @@ func Run(ctx context.Context, bin string, opts Options) (*Report, error) {
 		}
 		opts.Kind = kind
 	}
-	if opts.Kind != plugins.KindTrafficRouter && opts.Kind != plugins.KindMetricProvider {
+	if !opts.Kind.Known() {
 		return nil, fmt.Errorf("conformance: unknown kind %q (want %s or %s)", opts.Kind, plugins.KindTrafficRouter, plugins.KindMetricProvider)
 	}
 	s := &suite{bin: bin, opts: opts, results: map[string]*Result{}}

@@ -87,7 +87,7 @@ func wantLines(t *testing.T, out string, lines ...string) {
 func TestBrokenPluginsFailClearly(t *testing.T) {
 	t.Run("wrong cookie", func(t *testing.T) {
 		out := failing(t, bins[testbin.WrongCookie], conformance.Options{})
-		wantLines(t, out, "FAIL start: cannot detect the plugin kind", "refused both handshakes")
+		wantLines(t, out, "FAIL start: cannot detect the plugin kind", "refused every handshake")
 		out = failing(t, bins[testbin.WrongCookie], conformance.Options{Kind: plugins.KindTrafficRouter})
 		wantLines(t, out, "FAIL start: plugin nerve/conformance (trafficrouter): wrong magic cookie")
 	})

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,33 +15,42 @@ import (
 // detectTimeout bounds each handshake attempt of DetectKind.
 const detectTimeout = 10 * time.Second
 
-// DetectKind finds a plugin binary's kind by trying the traffic-router and then the
-// metric-provider handshake. sum, if non-empty, is verified first (and by go-plugin at exec);
-// an empty sum runs the binary unverified. The error is the readable start error.
+// HandshakeError is the cause StartProcess (and every Host start) wraps when the binary is a
+// go-plugin plugin that refused the handshake's magic cookie: a plugin of another kind, or of
+// another go-plugin protocol. Detect it with errors.As.
+type HandshakeError struct {
+	// Path is the binary.
+	Path string
+	// Kind is the kind whose cookie was refused.
+	Kind plugins.Kind
+}
+
+// Error implements error.
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("wrong magic cookie: %s is a go-plugin binary but refused the %s handshake (%s=%s); it is not a %s plugin",
+		e.Path, e.Kind, plugins.MagicCookieKey, plugins.Handshake(e.Kind).MagicCookieValue, e.Kind)
+}
+
+// DetectKind finds a plugin binary's kind by trying each kind's handshake in the order of
+// plugins.Kinds. sum, if non-empty, is verified first (and by go-plugin at exec); an empty sum
+// runs the binary unverified. The error is the readable start error.
 func DetectKind(ctx context.Context, path, sum string) (plugins.Kind, error) {
 	var refusals []string
-	for _, kind := range []plugins.Kind{plugins.KindTrafficRouter, plugins.KindMetricProvider} {
+	for _, spec := range plugins.Kinds() {
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		e := Entry{Name: "detect/" + string(kind), Kind: kind, Location: "file://" + path, SHA256: sum}
+		e := Entry{Name: "detect/" + string(spec.Kind), Kind: spec.Kind, Location: "file://" + path, SHA256: sum}
 		p, err := StartProcess(ctx, e, Options{AllowUnverified: sum == "", Logger: hclog.NewNullLogger(), StartTimeout: detectTimeout})
 		if err == nil {
 			p.Kill()
-			return kind, nil
+			return spec.Kind, nil
 		}
-		if !strings.Contains(err.Error(), "wrong magic cookie") {
+		if herr := (*HandshakeError)(nil); !errors.As(err, &herr) {
 			return "", err
 		}
-		refusals = append(refusals, string(kind))
+		refusals = append(refusals, spec.Cookie)
 	}
-	return "", fmt.Errorf("%s refused both handshakes (%s=%s): it is a go-plugin binary but not an Argo Rollouts traffic-router or metric-provider plugin",
+	return "", fmt.Errorf("%s refused every handshake (%s=%s): it is a go-plugin binary but not an Argo Rollouts plugin of a known kind",
 		path, plugins.MagicCookieKey, strings.Join(refusals, "|"))
-}
-
-// detectKindTimeout is DetectKind with its own deadline (for LoadDir).
-func detectKindTimeout(path, sum string) (plugins.Kind, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*detectTimeout)
-	defer cancel()
-	return DetectKind(ctx, path, sum)
 }

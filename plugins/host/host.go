@@ -128,19 +128,11 @@ func (h *Host) lookup(kind plugins.Kind, name string) (*proc, error) {
 	}
 	e, ok := h.entries[k]
 	if !ok {
-		return nil, fmt.Errorf("plugin %s (%s) is not configured (add it to %s)", name, kind, configKey(kind))
+		return nil, fmt.Errorf("plugin %s (%s) is not configured (add it to %s)", name, kind, plugins.ConfigKey(kind))
 	}
 	p := &proc{h: h, entry: e, log: h.log.Named(e.Name)}
 	h.procs[k] = p
 	return p, nil
-}
-
-// configKey names the ConfigMap key of kind.
-func configKey(kind plugins.Kind) string {
-	if kind == plugins.KindMetricProvider {
-		return ConfigKeyMetricProviders
-	}
-	return ConfigKeyTrafficRouters
 }
 
 // ensure returns a started, initialised plugin of kind.

@@ -29,14 +29,14 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// verify checks that the file at path has the entry's checksum. It returns a descriptive error
-// naming both sums on a mismatch.
+// verify checks that the file at path has the entry's checksum (hex compared case-insensitively,
+// the NormalizeSHA256 rule). It returns a descriptive error naming both sums on a mismatch.
 func verify(e Entry, path string) error {
 	got, err := FileSHA256(path)
 	if err != nil {
 		return fmt.Errorf("cannot checksum binary %s: %w", path, err)
 	}
-	if got != e.SHA256 {
+	if !strings.EqualFold(got, e.SHA256) {
 		return fmt.Errorf("checksum mismatch for binary %s: expected sha256 %s, got %s", path, e.SHA256, got)
 	}
 	return nil

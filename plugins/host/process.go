@@ -225,33 +225,37 @@ func (p *proc) secureConfig(path string) (*plugin.SecureConfig, error) {
 	return &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}, nil
 }
 
-// startError turns go-plugin's start errors into readable ones.
+// startError turns go-plugin's start errors into readable ones (a refused cookie into a
+// *HandshakeError), adding the tail of the plugin's stderr.
 func (p *proc) startError(path string, err error) error {
-	stderr := p.stderr.String()
+	cause := p.startCause(path, err)
+	if stderr := p.stderr.String(); stderr != "" {
+		cause = fmt.Errorf("%w; plugin stderr (tail): %s", cause, stderr)
+	}
+	return p.errorf("%w", cause)
+}
+
+// startCause classifies a start error. go-plugin reports a refused cookie only on the plugin's
+// stderr, so that one case still reads the plugin's words (cookieRefusal); callers get a type.
+func (p *proc) startCause(path string, err error) error {
 	msg := err.Error()
-	var reason string
 	switch {
 	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
 		got, _ := FileSHA256(path)
-		reason = fmt.Sprintf("checksum mismatch for binary %s at exec: expected sha256 %s, got %s", path, p.entry.SHA256, got)
-	case strings.Contains(stderr, cookieRefusal):
-		reason = fmt.Sprintf("wrong magic cookie: %s is a go-plugin binary but refused the %s handshake (%s=%s); "+
-			"it is not a %s plugin", path, p.entry.Kind, plugins.MagicCookieKey, plugins.Handshake(p.entry.Kind).MagicCookieValue, p.entry.Kind)
+		return fmt.Errorf("checksum mismatch for binary %s at exec: expected sha256 %s, got %s", path, p.entry.SHA256, got)
+	case strings.Contains(p.stderr.String(), cookieRefusal):
+		return &HandshakeError{Path: path, Kind: p.entry.Kind}
 	case strings.Contains(msg, "Unrecognized remote plugin message: \n"), strings.HasSuffix(msg, "Unrecognized remote plugin message: "):
-		reason = fmt.Sprintf("%s exited at start before completing the go-plugin handshake (crashed, or not a plugin)", path)
+		return fmt.Errorf("%s exited at start before completing the go-plugin handshake (crashed, or not a plugin)", path)
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
-		reason = fmt.Sprintf("not a plugin: %s did not print the go-plugin handshake line on stdout (%s)", path, firstLine(msg))
+		return fmt.Errorf("not a plugin: %s did not print the go-plugin handshake line on stdout (%s)", path, firstLine(msg))
 	case strings.Contains(msg, "exited before we could connect"):
-		reason = fmt.Sprintf("%s exited at start before completing the go-plugin handshake (crashed, or not a plugin)", path)
+		return fmt.Errorf("%s exited at start before completing the go-plugin handshake (crashed, or not a plugin)", path)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
-		reason = fmt.Sprintf("%s did not complete the go-plugin handshake within %s", path, p.h.opts.StartTimeout)
+		return fmt.Errorf("%s did not complete the go-plugin handshake within %s", path, p.h.opts.StartTimeout)
 	default:
-		reason = fmt.Sprintf("starting %s: %v", path, err)
+		return fmt.Errorf("starting %s: %w", path, err)
 	}
-	if stderr != "" {
-		reason += "; plugin stderr (tail): " + stderr
-	}
-	return p.errorf("%s", reason)
 }
 
 // firstLine returns s up to its first newline.

@@ -3,17 +3,19 @@
 // from a plugin directory, verifies each binary's sha256 before every exec, starts plugins lazily,
 // pings them on reuse, respawns them (and re-runs InitPlugin) after a crash, re-levels their
 // stderr through hclog and kills them on Close. Every failure names the plugin.
+//
+// The package is the only owner of the registry format: the ConfigMap (CheckConfigMap returns
+// findings with field paths for lint and doctor, ParseConfigMap is the strict form the
+// controller uses, Registry.ConfigMapData writes it), the plugin directory (SHA256SUMS, LoadDir,
+// BinaryName) and the sha256 rule (NormalizeSHA256, FileSHA256).
 package host
 
 import (
-	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -21,18 +23,19 @@ import (
 	"github.com/nerve-rollouts/nerve/plugins"
 )
 
-// ConfigMap data keys of argo-rollouts-config.
+// ConfigMapName is Argo's controller ConfigMap holding the plugin registry.
+const ConfigMapName = "argo-rollouts-config"
+
+// ConfigMap data keys of argo-rollouts-config (the wire table's, plugins.Kinds).
 const (
-	ConfigKeyTrafficRouters  = "trafficRouterPlugins"
-	ConfigKeyMetricProviders = "metricProviderPlugins"
-	// SumsFile is the checksum file of a plugin directory (sha256sum format).
-	SumsFile = "SHA256SUMS"
+	ConfigKeyTrafficRouters  = plugins.ConfigKeyTrafficRouters
+	ConfigKeyMetricProviders = plugins.ConfigKeyMetricProviders
 )
 
 // NamePattern is Argo's plugin name rule: <namespace>/<name>.
 const NamePattern = `^([a-zA-Z0-9\-]+)\/{1}([a-zA-Z0-9_\-.]+)$`
 
-// sha256Pattern is a hex sha256 sum.
+// sha256Pattern is a hex sha256 sum, in either case.
 const sha256Pattern = `^[0-9a-fA-F]{64}$`
 
 // matches reports whether s matches the (constant, valid) pattern.
@@ -41,8 +44,18 @@ func matches(pattern, s string) bool {
 	return ok && err == nil
 }
 
-// Entry is one plugin: its name (<namespace>/<name>), kind, where its binary lives, the binary's
-// expected sha256 (lowercase hex; "" = unverified) and its command-line arguments.
+// NormalizeSHA256 is the one sha256 format rule: 64 hex characters in either case, normalised to
+// lowercase (as sha256sum and FileSHA256 print it). ok is false for anything else.
+func NormalizeSHA256(s string) (sum string, ok bool) {
+	if !matches(sha256Pattern, s) {
+		return s, false
+	}
+	return strings.ToLower(s), true
+}
+
+// Entry is one plugin: its name (<namespace>/<name>), kind, where its binary lives (file:// or
+// https://), the binary's expected sha256 (hex; "" = unverified) and its command-line arguments.
+// Entries read by this package carry a lowercase sum; the host compares sums case-insensitively.
 type Entry struct {
 	Name     string
 	Kind     plugins.Kind
@@ -62,155 +75,237 @@ type Registry struct {
 
 // Entries returns the entries of kind.
 func (r Registry) Entries(kind plugins.Kind) []Entry {
-	if kind == plugins.KindMetricProvider {
+	switch kind {
+	case plugins.KindMetricProvider:
 		return r.MetricProviders
+	case plugins.KindTrafficRouter:
+		return r.TrafficRouters
+	default:
+		return nil
 	}
-	return r.TrafficRouters
 }
 
-// pluginItem is one list element of the ConfigMap (Argo's PluginItem).
-type pluginItem struct {
-	Name        string   `json:"name"`
-	Location    string   `json:"location"`
-	SHA256      string   `json:"sha256,omitempty"`
-	Args        []string `json:"args,omitempty"`
-	HeadersFrom []struct {
-		SecretRef struct {
-			Name string `json:"name"`
-		} `json:"secretRef"`
-	} `json:"headersFrom,omitempty"`
-}
-
-// ParseConfigMap reads the trafficRouterPlugins and metricProviderPlugins keys of an
-// argo-rollouts-config ConfigMap's data. Missing keys mean no plugins of that kind.
-func ParseConfigMap(data map[string]string) (Registry, error) {
-	var reg Registry
-	var err error
-	if reg.TrafficRouters, err = parseList(data[ConfigKeyTrafficRouters], plugins.KindTrafficRouter); err != nil {
-		return Registry{}, fmt.Errorf("%s: %w", ConfigKeyTrafficRouters, err)
+// Add appends e to the list of its kind (an entry of an unknown kind is dropped; it never
+// passes Validate).
+func (r *Registry) Add(e Entry) {
+	switch e.Kind {
+	case plugins.KindMetricProvider:
+		r.MetricProviders = append(r.MetricProviders, e)
+	case plugins.KindTrafficRouter:
+		r.TrafficRouters = append(r.TrafficRouters, e)
 	}
-	if reg.MetricProviders, err = parseList(data[ConfigKeyMetricProviders], plugins.KindMetricProvider); err != nil {
-		return Registry{}, fmt.Errorf("%s: %w", ConfigKeyMetricProviders, err)
-	}
-	return reg, nil
-}
-
-// parseList parses and validates one YAML list of plugin items.
-func parseList(doc string, kind plugins.Kind) ([]Entry, error) {
-	if strings.TrimSpace(doc) == "" {
-		return nil, nil
-	}
-	var items []pluginItem
-	if err := yaml.UnmarshalStrict([]byte(doc), &items); err != nil {
-		return nil, fmt.Errorf("invalid plugin list: %w", err)
-	}
-	seen := map[string]bool{}
-	entries := make([]Entry, 0, len(items))
-	for i, it := range items {
-		e := Entry{Name: it.Name, Kind: kind, Location: it.Location, SHA256: strings.ToLower(it.SHA256), Args: it.Args}
-		for _, h := range it.HeadersFrom {
-			e.HeadersFrom = append(e.HeadersFrom, h.SecretRef.Name)
-		}
-		if err := e.Validate(); err != nil {
-			return nil, fmt.Errorf("item %d: %w", i, err)
-		}
-		if seen[e.Name] {
-			return nil, fmt.Errorf("item %d: duplicate plugin name %q", i, e.Name)
-		}
-		seen[e.Name] = true
-		entries = append(entries, e)
-	}
-	return entries, nil
 }
 
 // Validate checks the entry's name, kind, location scheme and checksum format.
 func (e Entry) Validate() error {
-	if !matches(NamePattern, e.Name) {
-		return fmt.Errorf("plugin name %q must be <namespace>/<name> (matching %s)", e.Name, NamePattern)
-	}
-	if e.Kind != plugins.KindTrafficRouter && e.Kind != plugins.KindMetricProvider {
-		return fmt.Errorf("plugin %s: unknown kind %q", e.Name, e.Kind)
-	}
-	if !strings.HasPrefix(e.Location, "file://") && !strings.HasPrefix(e.Location, "https://") {
-		return fmt.Errorf("plugin %s: location %q must start with file:// or https://", e.Name, e.Location)
-	}
-	if e.SHA256 != "" && !matches(sha256Pattern, e.SHA256) {
-		return fmt.Errorf("plugin %s: sha256 %q is not 64 hex characters", e.Name, e.SHA256)
-	}
-	for _, s := range e.HeadersFrom {
-		if s == "" {
-			return fmt.Errorf("plugin %s: headersFrom entry without secretRef.name", e.Name)
-		}
+	if err := FindingsError(e.check("")); err != nil {
+		return fmt.Errorf("plugin %q: %w", e.Name, err)
 	}
 	return nil
 }
 
-// LoadDir reads a plugin directory: the binaries listed in its SHA256SUMS file (sha256sum
-// format: "<hex>  <file>" or "<hex> *<file>"). Each binary's kind is detected by trying the
-// handshake (DetectKind, after verifying its sum). The plugin name is "nerve/<x>" for a binary
-// named nerve-<x>, else "nerve/<file>". Binaries not listed in SHA256SUMS are ignored.
-func LoadDir(dir string) (Registry, error) {
-	sums, err := ReadSums(filepath.Join(dir, SumsFile))
-	if err != nil {
-		return Registry{}, err
-	}
-	files := make([]string, 0, len(sums))
-	for f := range sums {
-		files = append(files, f)
-	}
-	sort.Strings(files)
-	var reg Registry
-	for _, f := range files {
-		e, err := dirEntry(dir, f, sums[f])
-		if err != nil {
-			return Registry{}, err
+// check returns the findings of an entry; at is its path ("" for a programmatic entry).
+func (e Entry) check(at string) []Finding {
+	field := func(f string) string {
+		if at == "" {
+			return f
 		}
-		if e.Kind == plugins.KindMetricProvider {
-			reg.MetricProviders = append(reg.MetricProviders, e)
-		} else {
-			reg.TrafficRouters = append(reg.TrafficRouters, e)
+		return at + "." + f
+	}
+	var fs []Finding
+	switch {
+	case e.Name == "":
+		fs = append(fs, errorf(field("name"), "plugin name is required (<namespace>/<name>)"))
+	case !matches(NamePattern, e.Name):
+		fs = append(fs, errorf(field("name"), "plugin name %q must be <namespace>/<name> (matching %s)", e.Name, NamePattern))
+	}
+	if !e.Kind.Known() {
+		fs = append(fs, errorf(field("kind"), "unknown plugin kind %q", e.Kind))
+	}
+	if f, bad := checkLocation(field("location"), e.Location); bad {
+		fs = append(fs, f)
+	}
+	fs = append(fs, e.checkSHA256(field("sha256"))...)
+	for j, s := range e.HeadersFrom {
+		if s == "" {
+			fs = append(fs, errorf(field(fmt.Sprintf("headersFrom[%d].secretRef.name", j)), "headersFrom entry without secretRef.name"))
 		}
+	}
+	return fs
+}
+
+// checkLocation is the one location rule: file:// or https:// (http:// would fetch an
+// executable over an unauthenticated channel).
+func checkLocation(path, loc string) (Finding, bool) {
+	switch {
+	case strings.HasPrefix(loc, "file://"), strings.HasPrefix(loc, "https://"):
+		return Finding{}, false
+	case loc == "":
+		return errorf(path, "location is required (file://... or https://...)"), true
+	case strings.HasPrefix(loc, "http://"):
+		return errorf(path, "location %q must start with file:// or https:// (plain http:// is refused)", loc), true
+	default:
+		return errorf(path, "location %q must start with file:// or https://", loc), true
+	}
+}
+
+// checkSHA256 checks the sum's format; a missing sum is a warning (the host refuses to run the
+// binary unless unverified plugins are allowed).
+func (e Entry) checkSHA256(path string) []Finding {
+	if e.SHA256 == "" {
+		return []Finding{warnf(path, "plugin %q has no sha256: it only runs where unverified plugins are allowed "+
+			"(`kubectl nerve plugins config` writes the sums)", e.Name)}
+	}
+	if _, ok := NormalizeSHA256(e.SHA256); !ok {
+		return []Finding{errorf(path, "sha256 %q is not 64 hex characters", e.SHA256)}
+	}
+	return nil
+}
+
+// pluginItem is one list element of the ConfigMap (Argo's PluginItem).
+type pluginItem struct {
+	Name        string        `json:"name"`
+	Location    string        `json:"location"`
+	SHA256      string        `json:"sha256,omitempty"`
+	Args        []string      `json:"args,omitempty"`
+	HeadersFrom []headersFrom `json:"headersFrom,omitempty"`
+}
+
+// headersFrom is one headersFrom element of a plugin item.
+type headersFrom struct {
+	SecretRef secretRef `json:"secretRef"`
+}
+
+// secretRef names the Secret of a headersFrom element.
+type secretRef struct {
+	Name string `json:"name"`
+}
+
+// ParseConfigMap is the strict form of CheckConfigMap the controller uses: any Error finding
+// makes the whole ConfigMap invalid. Warnings are ignored.
+func ParseConfigMap(data map[string]string) (Registry, error) {
+	reg, fs := CheckConfigMap(data)
+	if err := FindingsError(fs); err != nil {
+		return Registry{}, fmt.Errorf("invalid plugin registry in %s: %w", ConfigMapName, err)
 	}
 	return reg, nil
 }
 
-// dirEntry builds the entry of one binary of a plugin directory.
-func dirEntry(dir, file, sum string) (Entry, error) {
-	abs, err := filepath.Abs(filepath.Join(dir, file))
-	if err != nil {
-		return Entry{}, err
+// CheckConfigMap reads the plugin lists of an argo-rollouts-config ConfigMap's data (one key per
+// plugin kind, plugins.Kinds; a missing key means no plugins of that kind). It returns the
+// entries without Error findings (sums normalised to lowercase) and every finding, with paths
+// rooted at the ConfigMap ("data.trafficRouterPlugins[1].location").
+func CheckConfigMap(data map[string]string) (Registry, []Finding) {
+	var reg Registry
+	var fs []Finding
+	for _, spec := range plugins.Kinds() {
+		entries, found := checkList(data[spec.ConfigKey], spec.Kind, "data."+spec.ConfigKey)
+		for _, e := range entries {
+			reg.Add(e)
+		}
+		fs = append(fs, found...)
 	}
-	name := "nerve/" + strings.TrimPrefix(file, "nerve-")
-	kind, err := detectKindTimeout(abs, sum)
-	if err != nil {
-		return Entry{}, fmt.Errorf("plugin directory %s: %s: %w", dir, file, err)
-	}
-	e := Entry{Name: name, Kind: kind, Location: "file://" + abs, SHA256: sum}
-	return e, e.Validate()
+	return reg, fs
 }
 
-// ReadSums parses a sha256sum-format file into file name → lowercase hex sum.
-func ReadSums(path string) (map[string]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading checksums: %w", err)
+// checkList parses and checks one YAML list of plugin items at path.
+func checkList(doc string, kind plugins.Kind, path string) ([]Entry, []Finding) {
+	if strings.TrimSpace(doc) == "" {
+		return nil, nil
 	}
-	sums := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
+	var raws []json.RawMessage
+	if err := yaml.UnmarshalStrict([]byte(doc), &raws); err != nil {
+		return nil, []Finding{errorf(path, "invalid plugin list (want a YAML list of {name, location, sha256, args, headersFrom}): %v", err)}
+	}
+	var entries []Entry
+	var fs []Finding
+	seen := map[string]int{}
+	for i, raw := range raws {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		e, found := checkItem(raw, kind, at)
+		if j, dup := seen[e.Name]; dup && e.Name != "" {
+			found = append(found, errorf(at+".name", "duplicate plugin name %q (also %s[%d])", e.Name, path, j))
+		} else {
+			seen[e.Name] = i
+		}
+		fs = append(fs, found...)
+		if FindingsError(found) == nil {
+			entries = append(entries, e)
+		}
+	}
+	return entries, fs
+}
+
+// checkItem decodes (rejecting unknown fields) and checks one plugin item.
+func checkItem(raw json.RawMessage, kind plugins.Kind, at string) (Entry, []Finding) {
+	var it pluginItem
+	var fs []Finding
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&it); err != nil {
+		fs = append(fs, decodeFinding(at, err))
+		it = pluginItem{}
+		if json.Unmarshal(raw, &it) != nil {
+			return Entry{Kind: kind}, fs
+		}
+	}
+	e := it.entry(kind)
+	return e, append(fs, e.check(at)...)
+}
+
+// decodeFinding turns a JSON decoding error of the item at into a finding on its field.
+func decodeFinding(at string, err error) Finding {
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return errorf(at+"."+strings.Trim(field, `"`), "unknown field %s", field)
+	}
+	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+		return errorf(at+"."+te.Field, "wrong type: %s where %s is expected", te.Value, te.Type)
+	}
+	return errorf(at, "invalid plugin item: %v", err)
+}
+
+// entry converts an item into an entry of kind, normalising the sum.
+func (it pluginItem) entry(kind plugins.Kind) Entry {
+	e := Entry{Name: it.Name, Kind: kind, Location: it.Location, SHA256: it.SHA256, Args: it.Args}
+	if sum, ok := NormalizeSHA256(it.SHA256); ok {
+		e.SHA256 = sum
+	}
+	for _, h := range it.HeadersFrom {
+		e.HeadersFrom = append(e.HeadersFrom, h.SecretRef.Name)
+	}
+	return e
+}
+
+// ConfigMapData writes the registry in the argo-rollouts-config format: one data key per plugin
+// kind that has entries. Every entry must be valid.
+func (r Registry) ConfigMapData() (map[string]string, error) {
+	data := map[string]string{}
+	for _, spec := range plugins.Kinds() {
+		entries := r.Entries(spec.Kind)
+		if len(entries) == 0 {
 			continue
 		}
-		sum, file, ok := strings.Cut(line, " ")
-		file = strings.TrimPrefix(strings.TrimLeft(file, " "), "*")
-		if !ok || !matches(sha256Pattern, sum) || file == "" || strings.ContainsRune(file, '/') {
-			return nil, fmt.Errorf("%s:%d: not a sha256sum line: %q", path, n, line)
+		items := make([]pluginItem, 0, len(entries))
+		for _, e := range entries {
+			if err := e.Validate(); err != nil {
+				return nil, err
+			}
+			items = append(items, itemOf(e))
 		}
-		sums[file] = strings.ToLower(sum)
+		out, err := yaml.Marshal(items)
+		if err != nil {
+			return nil, err
+		}
+		data[spec.ConfigKey] = string(out)
 	}
-	if len(sums) == 0 {
-		return nil, errors.Join(fmt.Errorf("%s lists no plugin binaries", path), sc.Err())
+	return data, nil
+}
+
+// itemOf converts an entry into a ConfigMap item.
+func itemOf(e Entry) pluginItem {
+	it := pluginItem{Name: e.Name, Location: e.Location, SHA256: strings.ToLower(e.SHA256), Args: e.Args}
+	for _, s := range e.HeadersFrom {
+		it.HeadersFrom = append(it.HeadersFrom, headersFrom{SecretRef: secretRef{Name: s}})
 	}
-	return sums, sc.Err()
+	return it
 }

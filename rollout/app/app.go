@@ -51,7 +51,7 @@ func Run(ctx context.Context, o *Options) error {
 	defer h.Close()
 	dirReg := host.Registry{}
 	if o.PluginDir != "" {
-		if dirReg, err = host.LoadDir(o.PluginDir); err != nil {
+		if dirReg, err = host.LoadDir(ctx, o.PluginDir); err != nil {
 			return fmt.Errorf("plugin dir %s: %w", o.PluginDir, err)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 // ConfigMapName is Argo's controller ConfigMap holding the plugin registry.
-const ConfigMapName = "argo-rollouts-config"
+const ConfigMapName = host.ConfigMapName
 
 // registryWatcher feeds the plugin host from the ConfigMap (watched: every change is applied
 // without a restart) plus the plugin directory.

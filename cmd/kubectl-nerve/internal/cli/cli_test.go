@@ -9,13 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	authv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/plugins/host"
 )
 
 func mustCode(t *testing.T, got, want int, stderr string) {
@@ -364,18 +367,100 @@ func TestRegistryConfigMapAndCrossCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := parseRegistry(cm.Data)
-	if err != nil || len(reg) != 2 || reg[1].SHA256 != strings.Repeat("0", 64) || reg[0].Location != "file:///opt/nerve/plugins/nerve-gatewayapi" {
-		t.Fatalf("round trip: %v %+v", err, reg)
+	want := map[string]string{
+		host.ConfigKeyTrafficRouters:  "- location: file:///opt/nerve/plugins/nerve-gatewayapi\n  name: nerve/gatewayAPI\n  sha256: " + strings.Repeat("ab", 32) + "\n",
+		host.ConfigKeyMetricProviders: "- location: file:///opt/nerve/plugins/nerve-prometheus\n  name: nerve/prometheus\n  sha256: \"" + strings.Repeat("0", 64) + "\"\n",
 	}
-	if !strings.Contains(cm.Data[registryProviderKey], `"0000`) && !strings.Contains(cm.Data[registryProviderKey], `'0000`) {
-		t.Errorf("an all-digit sha256 must be quoted:\n%s", cm.Data[registryProviderKey])
+	if d := cmp.Diff(want, cm.Data); d != "" {
+		t.Errorf("ConfigMap data (-want +got)\n%s", d)
+	}
+	parsed, err := host.ParseConfigMap(cm.Data)
+	if err != nil {
+		t.Fatalf("the host refuses what plugins config writes: %v", err)
+	}
+	reg := registryEntries(parsed)
+	if len(reg) != 2 || reg[1].SHA256 != strings.Repeat("0", 64) || reg[0].Location != "file:///opt/nerve/plugins/nerve-gatewayapi" {
+		t.Fatalf("round trip: %+v", reg)
 	}
 	reg[0].SHA256 = strings.Repeat("cd", 32)
 	if probs := crossCheck(bins, reg); len(probs) != 1 || !strings.Contains(probs[0], "differs") {
 		t.Errorf("cross check: %v", probs)
 	}
-	if pluginName("nerve-prometheus") != "nerve/prometheus" || pluginName("nerve-gatewayapi") != "nerve/gatewayAPI" {
-		t.Error("plugin names")
+}
+
+// TestRegistryConfigMapRefuses shows `plugins config` refusing what the host would refuse.
+func TestRegistryConfigMapRefuses(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	tests := []struct {
+		name string
+		bin  PluginBinary
+		want string
+	}{
+		{"not a plugin", PluginBinary{Path: "/p/x", Name: "nerve/x", Kind: "?", Problem: "not a plugin: boom"}, "not a plugin: /p/x: not a plugin: boom"},
+		{"name without namespace (--name x=bad)", PluginBinary{Path: "/p/x", Name: "bad", Kind: "trafficrouter", SHA256: sum},
+			`plugin "bad": name: plugin name "bad" must be <namespace>/<name>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := RegistryConfigMap([]PluginBinary{tc.bin}, "ns"); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestScanDirNamesAndProbes shows the directory scan using the host's naming rule, sum and
+// handshake probe: a script is no plugin, non-executables are skipped, --name overrides.
+func TestScanDirNamesAndProbes(t *testing.T) {
+	dir := t.TempDir()
+	script := []byte("#!/bin/sh\necho hello\n")
+	for file, mode := range map[string]os.FileMode{"nerve-gatewayapi": 0o700, "nerve-mllp": 0o700, "other": 0o700, "README": 0o600} {
+		if err := os.WriteFile(filepath.Join(dir, file), script, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bins, err := scanDir(t.Context(), dir, map[string]string{"other": "acme/other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := host.FileSHA256(filepath.Join(dir, "other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range bins {
+		if b.SHA256 != sum || b.Status != "bad" || !strings.Contains(b.Problem, "not a plugin") {
+			t.Errorf("%s: %+v", b.Name, b)
+		}
+		got = append(got, b.Name+" "+b.Kind)
+	}
+	if d := cmp.Diff([]string{"nerve/gatewayAPI ?", "nerve/mllp ?", "acme/other ?"}, got); d != "" {
+		t.Errorf("(-want +got)\n%s", d)
+	}
+}
+
+// TestPluginsRegistryFindings shows `plugins list` and `doctor` reporting the host's findings on
+// the cluster's ConfigMap (with field paths) while keeping its valid entries.
+func TestPluginsRegistryFindings(t *testing.T) {
+	te := canaryWorld(t)
+	sum := strings.Repeat("AB", 32)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: host.ConfigMapName, Namespace: "argo-rollouts"}, Data: map[string]string{
+		host.ConfigKeyTrafficRouters: "- {name: nerve/gatewayAPI, location: 'file:///nowhere/nerve-gatewayapi', sha256: " + sum + "}\n" +
+			"- {name: acme/r, location: 'http://example.com/r', sha256: " + sum + "}\n",
+	}}
+	if _, err := te.kube.CoreV1().ConfigMaps("argo-rollouts").Create(t.Context(), cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	problem := `argo-rollouts/argo-rollouts-config: data.trafficRouterPlugins[1].location: location "http://example.com/r" must start with file:// or https:// (plain http:// is refused)`
+	out, errOut, code := te.run(t, "plugins", "list", "--dir", t.TempDir())
+	mustCode(t, code, 0, errOut)
+	if !strings.Contains(out, "problem: "+problem) {
+		t.Errorf("plugins list:\n%s", out)
+	}
+	out, _, _ = te.run(t, "doctor")
+	for _, want := range []string{problem, "nerve/gatewayAPI", "cannot read /nowhere/nerve-gatewayapi here"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor lacks %q:\n%s", want, out)
+		}
 	}
 }

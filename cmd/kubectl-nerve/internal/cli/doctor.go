@@ -17,6 +17,7 @@ import (
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	"github.com/nerve-rollouts/nerve/plugins/host"
 )
 
 // Check results.
@@ -213,14 +214,17 @@ func (o *DoctorOptions) plugins(ctx context.Context) []Check {
 	} else {
 		out = append(out, Check{"plugins", "PATH", checkOK, "no kubectl-nerve-* shadows"})
 	}
-	reg, found, err := o.f.clusterRegistry(ctx, o.RegistryNamespace)
+	reg, err := o.f.clusterRegistry(ctx, o.RegistryNamespace)
 	switch {
 	case err != nil:
 		return append(out, Check{"plugins", "registry", checkFail, err.Error()})
-	case !found:
-		out = append(out, Check{"plugins", "registry", checkWarn, fmt.Sprintf("no %s/%s: no plugins registered", o.RegistryNamespace, registryConfigMap)})
+	case !reg.Found:
+		out = append(out, Check{"plugins", "registry", checkWarn, fmt.Sprintf("no %s/%s: no plugins registered", o.RegistryNamespace, host.ConfigMapName)})
 	default:
-		out = append(out, o.registryChecks(reg)...)
+		for _, p := range reg.Problems {
+			out = append(out, Check{"plugins", "registry", checkFail, p})
+		}
+		out = append(out, o.registryChecks(reg.Entries)...)
 	}
 	if o.PluginDir == "" {
 		return out
@@ -229,7 +233,7 @@ func (o *DoctorOptions) plugins(ctx context.Context) []Check {
 	if err != nil {
 		return append(out, Check{"plugins", o.PluginDir, checkFail, err.Error()})
 	}
-	crossCheck(bins, reg)
+	crossCheck(bins, reg.Entries)
 	for _, b := range bins {
 		c := Check{"plugins", b.Name, checkOK, b.Kind + ", " + dash(b.Registry)}
 		if b.Problem != "" {
@@ -249,7 +253,7 @@ func (o *DoctorOptions) registryChecks(reg []RegistryEntry) []Check {
 		case e.SHA256 == "":
 			c.Result, c.Detail = checkWarn, "no sha256 in the registry: `kubectl nerve plugins config` writes it"
 		case isFile:
-			if sum, err := fileSHA256(path); err != nil {
+			if sum, err := host.FileSHA256(path); err != nil {
 				c.Result, c.Detail = checkWarn, "cannot read "+path+" here (it may live on the controller's host)"
 			} else if sum != e.SHA256 {
 				c.Result, c.Detail = checkFail, fmt.Sprintf("sha256 of %s is %s…, the registry says %s…", path, sum[:12], short(e.SHA256))

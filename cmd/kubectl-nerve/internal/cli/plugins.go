@@ -13,6 +13,7 @@ import (
 
 	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
 	"github.com/nerve-rollouts/nerve/plugins"
+	"github.com/nerve-rollouts/nerve/plugins/host"
 )
 
 // PluginsReport is what `plugins list|verify -o` prints.
@@ -84,13 +85,14 @@ func (o *PluginsOptions) Collect(ctx context.Context) (PluginsReport, error) {
 	}
 	rep.Binaries = bins
 	if !o.NoCluster {
-		reg, found, err := o.f.clusterRegistry(ctx, o.RegistryNamespace)
+		reg, err := o.f.clusterRegistry(ctx, o.RegistryNamespace)
 		switch {
 		case err != nil:
 			rep.Problems = append(rep.Problems, err.Error())
-		case found:
-			rep.Registry = reg
-			rep.RegSource = o.RegistryNamespace + "/" + registryConfigMap
+		case reg.Found:
+			rep.Registry = reg.Entries
+			rep.RegSource = o.RegistryNamespace + "/" + host.ConfigMapName
+			rep.Problems = append(rep.Problems, reg.Problems...)
 		}
 	}
 	rep.Problems = append(rep.Problems, crossCheck(rep.Binaries, rep.Registry)...)
@@ -177,36 +179,29 @@ func (o *PluginsOptions) RunConfig(ctx context.Context) error {
 	return err
 }
 
-// RegistryConfigMap builds the argo-rollouts-config ConfigMap for bins.
+// RegistryConfigMap builds the argo-rollouts-config ConfigMap for bins (written by the plugin
+// host, so it is exactly what the controller accepts).
 func RegistryConfigMap(bins []PluginBinary, ns string) (*corev1.ConfigMap, error) {
-	lists := map[string][]RegistryEntry{}
+	var reg host.Registry
 	var bad []string
 	for _, b := range bins {
-		key := registryRouterKey
-		switch b.Kind {
-		case string(plugins.KindMetricProvider):
-			key = registryProviderKey
-		case string(plugins.KindTrafficRouter):
-		default:
+		kind := plugins.Kind(b.Kind)
+		if !kind.Known() {
 			bad = append(bad, b.Path+": "+b.Problem)
 			continue
 		}
-		lists[key] = append(lists[key], RegistryEntry{Name: b.Name, Location: "file://" + b.Path, SHA256: b.SHA256})
+		reg.Add(host.Entry{Name: b.Name, Kind: kind, Location: "file://" + b.Path, SHA256: b.SHA256})
 	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("not a plugin: %s", strings.Join(bad, "; "))
 	}
-	cm := &corev1.ConfigMap{
+	data, err := reg.ConfigMapData()
+	if err != nil {
+		return nil, err
+	}
+	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: registryConfigMap, Namespace: ns},
-		Data:       map[string]string{},
-	}
-	for key, list := range lists {
-		out, err := yaml.Marshal(list)
-		if err != nil {
-			return nil, err
-		}
-		cm.Data[key] = string(out)
-	}
-	return cm, nil
+		ObjectMeta: metav1.ObjectMeta{Name: host.ConfigMapName, Namespace: ns},
+		Data:       data,
+	}, nil
 }

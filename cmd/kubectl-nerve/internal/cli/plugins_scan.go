@@ -2,35 +2,20 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
-	"time"
 
-	"github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/nerve-rollouts/nerve/plugins"
+	"github.com/nerve-rollouts/nerve/plugins/host"
 )
 
-// Registry keys of the argo-rollouts-config ConfigMap.
-const (
-	registryConfigMap   = "argo-rollouts-config"
-	registryRouterKey   = "trafficRouterPlugins"
-	registryProviderKey = "metricProviderPlugins"
-	handshakeTimeout    = 5 * time.Second
-)
-
-// RegistryEntry is one plugin of the argo-rollouts-config registry.
+// RegistryEntry is one plugin of the argo-rollouts-config registry as `plugins list -o` prints it
+// (the host parses and validates the ConfigMap; this is only the report's view of an entry).
 type RegistryEntry struct {
 	Name     string   `json:"name"`
 	Location string   `json:"location"`
@@ -50,56 +35,8 @@ type PluginBinary struct {
 	Problem  string `json:"problem,omitempty"`
 }
 
-// pluginName is the registry name of a plugin binary: nerve-<x> → nerve/<x>, with the names the
-// plugins read by default.
-func pluginName(binary string) string {
-	known := map[string]string{"nerve-gatewayapi": "nerve/gatewayAPI"}
-	if n, ok := known[binary]; ok {
-		return n
-	}
-	if rest, ok := strings.CutPrefix(binary, "nerve-"); ok {
-		return "nerve/" + rest
-	}
-	return binary
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// probeKind runs the binary with each kind's go-plugin handshake and returns the kind that
-// answers.
-func probeKind(ctx context.Context, path string) (plugins.Kind, error) {
-	var last error
-	for _, k := range []plugins.Kind{plugins.KindTrafficRouter, plugins.KindMetricProvider} {
-		c := goplugin.NewClient(&goplugin.ClientConfig{
-			HandshakeConfig:  plugins.Handshake(k),
-			Plugins:          plugins.PluginSet(k, handshakeTimeout),
-			Cmd:              exec.CommandContext(ctx, path),
-			AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolNetRPC},
-			Logger:           hclog.NewNullLogger(),
-			StartTimeout:     handshakeTimeout,
-		})
-		_, err := c.Client()
-		c.Kill()
-		if err == nil {
-			return k, nil
-		}
-		last = err
-	}
-	return "", fmt.Errorf("no handshake as trafficrouter or metricprovider: %v", last)
-}
-
-// scanDir lists the executables of dir with kind and sha256.
+// scanDir lists the executables of dir with kind (host.DetectKind, after computing the sum) and
+// sha256; names follows host.BinaryName unless names maps the file.
 func scanDir(ctx context.Context, dir string, names map[string]string) ([]PluginBinary, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -111,58 +48,81 @@ func scanDir(ctx context.Context, dir string, names map[string]string) ([]Plugin
 		if err != nil || e.IsDir() || info.Mode()&0o111 == 0 {
 			continue
 		}
-		path, _ := filepath.Abs(filepath.Join(dir, e.Name()))
-		name := pluginName(e.Name())
-		if n, ok := names[e.Name()]; ok {
-			name = n
-		}
-		b := PluginBinary{Path: path, Name: name, Status: "ok"}
-		if b.SHA256, err = fileSHA256(path); err != nil {
-			return nil, err
-		}
-		kind, err := probeKind(ctx, path)
+		b, err := scanBinary(ctx, dir, e.Name(), names)
 		if err != nil {
-			b.Kind, b.Status, b.Problem = "?", "bad", err.Error()
-		} else {
-			b.Kind = string(kind)
+			return nil, err
 		}
 		out = append(out, b)
 	}
 	return out, nil
 }
 
-// parseRegistry reads the plugin lists of an argo-rollouts-config ConfigMap.
-func parseRegistry(data map[string]string) ([]RegistryEntry, error) {
-	var out []RegistryEntry
-	for key, kind := range map[string]string{registryRouterKey: string(plugins.KindTrafficRouter), registryProviderKey: string(plugins.KindMetricProvider)} {
-		var list []RegistryEntry
-		if err := yaml.Unmarshal([]byte(data[key]), &list); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", registryConfigMap, key, err)
-		}
-		for i := range list {
-			list[i].Kind = kind
-		}
-		out = append(out, list...)
+// scanBinary checksums and probes one binary of dir.
+func scanBinary(ctx context.Context, dir, file string, names map[string]string) (PluginBinary, error) {
+	path, err := filepath.Abs(filepath.Join(dir, file))
+	if err != nil {
+		return PluginBinary{}, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	name := host.BinaryName(file)
+	if n, ok := names[file]; ok {
+		name = n
+	}
+	b := PluginBinary{Path: path, Name: name, Status: "ok"}
+	if b.SHA256, err = host.FileSHA256(path); err != nil {
+		return PluginBinary{}, err
+	}
+	kind, err := host.DetectKind(ctx, path, b.SHA256)
+	if err != nil {
+		b.Kind, b.Status, b.Problem = "?", "bad", err.Error()
+	} else {
+		b.Kind = string(kind)
+	}
+	return b, nil
+}
+
+// clusterRegistry is the registry read from the cluster.
+type clusterRegistry struct {
+	// Found is false when there is no ConfigMap.
+	Found bool
+	// Entries are the valid entries, by name.
+	Entries []RegistryEntry
+	// Problems are the host's Error findings, prefixed with the ConfigMap.
+	Problems []string
+}
+
+// clusterRegistry reads the registry from the cluster and checks it with the plugin host.
+func (f *Factory) clusterRegistry(ctx context.Context, ns string) (clusterRegistry, error) {
+	kube, err := f.Kube()
+	if err != nil {
+		return clusterRegistry{}, err
+	}
+	cm, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, host.ConfigMapName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return clusterRegistry{}, nil
+	}
+	if err != nil {
+		return clusterRegistry{}, fmt.Errorf("read %s/%s: %w", ns, host.ConfigMapName, err)
+	}
+	reg, findings := host.CheckConfigMap(cm.Data)
+	out := clusterRegistry{Found: true, Entries: registryEntries(reg)}
+	for _, fd := range findings {
+		if fd.Severity == host.SeverityError {
+			out.Problems = append(out.Problems, fmt.Sprintf("%s/%s: %s", ns, host.ConfigMapName, fd))
+		}
+	}
 	return out, nil
 }
 
-// clusterRegistry reads the registry from the cluster; found is false when there is none.
-func (f *Factory) clusterRegistry(ctx context.Context, ns string) ([]RegistryEntry, bool, error) {
-	kube, err := f.Kube()
-	if err != nil {
-		return nil, false, err
+// registryEntries lists the host registry's entries by name.
+func registryEntries(reg host.Registry) []RegistryEntry {
+	var out []RegistryEntry
+	for _, spec := range plugins.Kinds() {
+		for _, e := range reg.Entries(spec.Kind) {
+			out = append(out, RegistryEntry{Name: e.Name, Location: e.Location, SHA256: e.SHA256, Args: e.Args, Kind: string(e.Kind)})
+		}
 	}
-	cm, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, registryConfigMap, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("read %s/%s: %w", ns, registryConfigMap, err)
-	}
-	entries, err := parseRegistry(cm.Data)
-	return entries, true, err
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // crossCheck compares the binaries with the registry entries.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/plugins/host"
 )
 
 // Severity of a finding.
@@ -124,7 +125,7 @@ func (l *linter) decode(d *document) {
 		if l.strict(o, raw, t) {
 			o.tmpl = &t.Spec
 		}
-	case kind == "ConfigMap" && name == "argo-rollouts-config":
+	case kind == "ConfigMap" && name == host.ConfigMapName:
 		cm := struct {
 			Data map[string]string `json:"data"`
 		}{}

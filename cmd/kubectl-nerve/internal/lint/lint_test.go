@@ -2,12 +2,15 @@ package lint
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/nerve-rollouts/nerve/plugins/host"
 )
 
 var update = flag.Bool("update", false, "rewrite the testdata/*.golden files")
@@ -123,13 +126,48 @@ spec:
 
 func TestRegistryAndBadYAML(t *testing.T) {
 	doc := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: argo-rollouts-config}\ndata:\n  metricProviderPlugins: |\n    - name: nerve/prometheus\n      location: /bin/x\n      sha256: abc\n"
-	got := render(Lint("cm.yaml", []byte(doc)))
-	for _, want := range []string{"must be file://", "64 lowercase hex"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("missing %q in:\n%s", want, got)
-		}
+	want := `cm.yaml:7: error: ConfigMap/argo-rollouts-config: data.metricProviderPlugins[0].location: location "/bin/x" must start with file:// or https://
+cm.yaml:8: error: ConfigMap/argo-rollouts-config: data.metricProviderPlugins[0].sha256: sha256 "abc" is not 64 hex characters
+`
+	if got := render(Lint("cm.yaml", []byte(doc))); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 	if got := Lint("bad.yaml", []byte("a: [\n")); len(got) != 1 || got[0].Severity != Error {
 		t.Errorf("bad YAML: %v", got)
+	}
+}
+
+// TestRegistryFollowsTheHost shows lint applying the plugin host's rules: http:// and names
+// without a namespace are errors (lint used to accept the first and warn on the second), an
+// uppercase sha256 is fine (lint used to demand lowercase), duplicates are errors.
+func TestRegistryFollowsTheHost(t *testing.T) {
+	const head = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: argo-rollouts-config}\ndata:\n  trafficRouterPlugins: |\n"
+	const sum = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	const at = "cm.yaml:%d: %s: ConfigMap/argo-rollouts-config: data.trafficRouterPlugins"
+	tests := []struct {
+		name  string
+		items string
+		want  string
+	}{
+		{"valid", "    - name: a/b\n      location: file:///x\n      sha256: " + sum + "\n", ""},
+		{"uppercase sha256", "    - name: a/b\n      location: https://h/x\n      sha256: " + strings.ToUpper(sum) + "\n", ""},
+		{"http", "    - name: a/b\n      location: http://h/x\n      sha256: " + sum + "\n",
+			fmt.Sprintf(at, 7, "error") + `[0].location: location "http://h/x" must start with file:// or https:// (plain http:// is refused)` + "\n"},
+		{"name without namespace", "    - name: gatewayAPI\n      location: file:///x\n      sha256: " + sum + "\n",
+			fmt.Sprintf(at, 6, "error") + `[0].name: plugin name "gatewayAPI" must be <namespace>/<name> (matching ` + host.NamePattern + ")\n"},
+		{"duplicate", "    - {name: a/b, location: 'file:///x', sha256: " + sum + "}\n    - {name: a/b, location: 'file:///y', sha256: " + sum + "}\n",
+			fmt.Sprintf(at, 7, "error") + `[1].name: duplicate plugin name "a/b" (also data.trafficRouterPlugins[0])` + "\n"},
+		{"no sha256", "    - name: a/b\n      location: file:///x\n",
+			fmt.Sprintf(at, 6, "warning") + `[0].sha256: plugin "a/b" has no sha256: it only runs where unverified plugins are allowed ` +
+				"(`kubectl nerve plugins config` writes the sums)\n"},
+		{"unknown field", "    - name: a/b\n      location: file:///x\n      sha256: " + sum + "\n      sum: x\n",
+			fmt.Sprintf(at, 9, "error") + `[0].sum: unknown field "sum"` + "\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := render(Lint("cm.yaml", []byte(head+tc.items))); got != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
 	}
 }

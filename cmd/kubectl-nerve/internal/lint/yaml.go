@@ -85,5 +85,25 @@ func walk(n *yaml.Node, path string, lines map[string]int) {
 			lines[p] = c.Line
 			walk(c, p, lines)
 		}
+	case yaml.ScalarNode:
+		walkEmbedded(n, path, lines)
+	}
+}
+
+// walkEmbedded records the lines of a YAML document embedded in a literal block scalar (the
+// plugin lists of argo-rollouts-config), so a finding on data.key[1].location points at its
+// line. Other scalars, and block text that is not YAML, are left alone.
+func walkEmbedded(n *yaml.Node, path string, lines map[string]int) {
+	if n.Style&yaml.LiteralStyle == 0 {
+		return
+	}
+	var inner yaml.Node
+	if yaml.Unmarshal([]byte(n.Value), &inner) != nil || len(inner.Content) == 0 {
+		return
+	}
+	found := map[string]int{}
+	walk(inner.Content[0], path, found)
+	for p, l := range found {
+		lines[p] = n.Line + l
 	}
 }
