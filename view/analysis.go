@@ -3,7 +3,6 @@ package view
 import (
 	"encoding/json"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/rollout/analysis"
 )
 
 func analysisRuns(uid types.UID, runs []v1alpha1.AnalysisRun, now time.Time) []AnalysisRun {
@@ -72,7 +72,7 @@ func runArgs(args []v1alpha1.Argument) map[string]string {
 
 func metricOf(run *v1alpha1.AnalysisRun, m v1alpha1.Metric, mr *v1alpha1.MetricResult, args map[string]string, now time.Time) Metric {
 	out := Metric{Run: run.Name, Name: m.Name, Phase: string(v1alpha1.AnalysisPhasePending), Condition: Condition(m),
-		Query: Substitute(SpecQuery(m), args), Count: countString(m)}
+		Query: analysis.SubstituteString(SpecQuery(m), args), Count: countString(m)}
 	if mr != nil {
 		out.Phase = string(mr.Phase)
 		out.Measured = len(mr.Measurements)
@@ -135,37 +135,6 @@ func jsonQuery(raw []byte) string {
 	return ""
 }
 
-// ArgRefs returns the NAMEs of the {{args.NAME}} placeholders in s, in order.
-func ArgRefs(s string) []string {
-	var out []string
-	for {
-		start := strings.Index(s, "{{")
-		if start < 0 {
-			return out
-		}
-		end := strings.Index(s[start:], "}}")
-		if end < 0 {
-			return out
-		}
-		inner := strings.TrimSpace(s[start+2 : start+end])
-		if name, ok := strings.CutPrefix(inner, "args."); ok {
-			out = append(out, name)
-		}
-		s = s[start+end+2:]
-	}
-}
-
-// Substitute replaces {{args.NAME}} with the argument values it knows.
-func Substitute(s string, args map[string]string) string {
-	for _, name := range ArgRefs(s) {
-		if v, ok := args[name]; ok {
-			s = strings.ReplaceAll(s, "{{args."+name+"}}", v)
-			s = strings.ReplaceAll(s, "{{ args."+name+" }}", v)
-		}
-	}
-	return s
-}
-
 func resolvedQuery(md map[string]string) string {
 	if q := md["ResolvedPrometheusQuery"]; q != "" {
 		return oneLine(q)
@@ -195,21 +164,6 @@ func countString(m v1alpha1.Metric) string {
 	return "∞"
 }
 
-// EffectiveCount is the number of measurements a metric takes; ok is false when it is unbounded.
-func EffectiveCount(m v1alpha1.Metric) (n int, ok bool) {
-	if m.Count != nil && m.Count.Type == 0 {
-		return int(m.Count.IntVal), true
-	}
-	if m.Count != nil {
-		v, err := strconv.Atoi(m.Count.StrVal)
-		return v, err == nil
-	}
-	if m.Interval == "" {
-		return 1, true
-	}
-	return 0, false
-}
-
 func timeLeft(run *v1alpha1.AnalysisRun, m v1alpha1.Metric, mr *v1alpha1.MetricResult, now time.Time) string {
 	if run.Status.Phase.Completed() || run.Spec.Terminate || (mr != nil && mr.Phase.Completed()) {
 		return "-"
@@ -224,8 +178,8 @@ func timeLeft(run *v1alpha1.AnalysisRun, m v1alpha1.Metric, mr *v1alpha1.MetricR
 	if m.Interval == "" || err != nil {
 		return "-"
 	}
-	total, bounded := EffectiveCount(m)
-	if !bounded {
+	total := int(analysis.EffectiveCount(m))
+	if total == 0 {
 		return "∞"
 	}
 	measured := 0

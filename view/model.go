@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/rollout/canary"
+	"github.com/nerve-rollouts/nerve/rollout/rules"
 )
 
 // Status icons, as Argo's CLI prints them. The builders set them on every row, so every front end
@@ -113,10 +115,10 @@ type Metric struct {
 // Build derives the view of ro from its ReplicaSets, pods and AnalysisRuns (objects not owned
 // by ro are ignored), at time now.
 func Build(ro *v1alpha1.Rollout, rss []appsv1.ReplicaSet, pods []corev1.Pod, runs []v1alpha1.AnalysisRun, now time.Time) Rollout {
-	phase, msg := Phase(ro)
+	phase, msg := rules.ObservedPhase(ro)
 	out := Rollout{
 		Name: ro.Name, Namespace: ro.Namespace, Status: string(phase), Icon: RolloutIcon(string(phase)), Message: msg,
-		Desired: DesiredReplicas(ro), Current: ro.Status.Replicas, Updated: ro.Status.UpdatedReplicas,
+		Desired: canary.Replicas(ro), Current: ro.Status.Replicas, Updated: ro.Status.UpdatedReplicas,
 		Ready: ro.Status.ReadyReplicas, Available: ro.Status.AvailableReplicas, Created: ro.CreationTimestamp.Time,
 	}
 	sets := replicaSets(ro, rss, pods)
@@ -133,17 +135,17 @@ func strategy(ro *v1alpha1.Rollout, sets []ReplicaSet) (name, step, set, actual 
 	if ro.Spec.Strategy.Canary == nil {
 		return "", "", "", ""
 	}
-	steps := Steps(ro)
+	steps := canary.Steps(ro)
 	if ro.Status.CurrentStepIndex != nil && len(steps) > 0 {
 		step = fmt.Sprintf("%d/%d", *ro.Status.CurrentStepIndex, len(steps))
 	}
-	set = strconv.Itoa(int(SetWeight(ro)))
+	set = strconv.Itoa(int(canary.CurrentSetWeight(ro)))
 	return "Canary", step, set, actualWeight(ro, sets, set)
 }
 
 func actualWeight(ro *v1alpha1.Rollout, sets []ReplicaSet, set string) string {
-	if cur, _ := CurrentStep(ro); cur == nil {
-		return strconv.Itoa(int(MaxWeight(ro)))
+	if cur, _ := canary.CurrentStep(ro); cur == nil {
+		return strconv.Itoa(int(canary.MaxWeight(ro)))
 	}
 	if ro.Status.AvailableReplicas <= 0 {
 		return "0"
@@ -156,7 +158,7 @@ func actualWeight(ro *v1alpha1.Rollout, sets []ReplicaSet, set string) string {
 	}
 	for _, rs := range sets {
 		if hasTag(rs.Tags, "canary") {
-			return strconv.Itoa(int(rs.Available * MaxWeight(ro) / ro.Status.AvailableReplicas))
+			return strconv.Itoa(int(rs.Available * canary.MaxWeight(ro) / ro.Status.AvailableReplicas))
 		}
 	}
 	return "0"

@@ -70,9 +70,26 @@ func ReferencedArgs(m v1alpha1.Metric) []string {
 	if err != nil {
 		return nil
 	}
+	return ArgRefs(string(raw))
+}
+
+// ArgRefs returns the NAMEs of the {{args.NAME}} placeholders in s, in order.
+func ArgRefs(s string) []string {
 	var names []string
-	for _, sm := range regexp.MustCompile(argRefPattern).FindAllStringSubmatch(string(raw), -1) {
+	for _, sm := range regexp.MustCompile(argRefPattern).FindAllStringSubmatch(s, -1) {
 		names = append(names, sm[1])
 	}
 	return names
+}
+
+// SubstituteString replaces the {{args.NAME}} placeholders of s whose values are known and
+// leaves the others (for showing a query, where Substitute would fail).
+func SubstituteString(s string, args map[string]string) string {
+	argRef := regexp.MustCompile(argRefPattern)
+	return argRef.ReplaceAllStringFunc(s, func(ref string) string {
+		if v, ok := args[argRef.FindStringSubmatch(ref)[1]]; ok {
+			return v
+		}
+		return ref
+	})
 }

@@ -24,8 +24,8 @@ func intOr(v *intstr.IntOrString, def int32) int32 {
 	return int32(v.IntValue())
 }
 
-// effectiveCount is count, or 1 for a metric without interval and count; 0 means unbounded.
-func effectiveCount(m v1alpha1.Metric) int32 {
+// EffectiveCount is count, or 1 for a metric without interval and count; 0 means unbounded.
+func EffectiveCount(m v1alpha1.Metric) int32 {
 	if m.Count == nil || m.Count.IntValue() == 0 {
 		if m.Interval == "" {
 			return 1
@@ -73,7 +73,7 @@ func assessMetric(m v1alpha1.Metric, r v1alpha1.MetricResult, terminating bool) 
 	if success > 0 && r.ConsecutiveSuccess >= success {
 		return v1alpha1.AnalysisPhaseSuccessful
 	}
-	if n := effectiveCount(m); n > 0 && r.Count >= n {
+	if n := EffectiveCount(m); n > 0 && r.Count >= n {
 		failureApplies := intOr(m.FailureLimit, 0) >= 0
 		switch {
 		case success > 0 && failureApplies:
@@ -116,7 +116,7 @@ func nextMeasurementAt(run *v1alpha1.AnalysisRun, m v1alpha1.Metric, r *v1alpha1
 		}
 		return time.Time{}, true
 	}
-	if n := effectiveCount(m); n > 0 && r.Count >= n && last.Phase != v1alpha1.AnalysisPhaseError {
+	if n := EffectiveCount(m); n > 0 && r.Count >= n && last.Phase != v1alpha1.AnalysisPhaseError {
 		return time.Time{}, false
 	}
 	return nextAfterFinished(m, last)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	termview "github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
+	"github.com/nerve-rollouts/nerve/rollout/rules"
 	"github.com/nerve-rollouts/nerve/view"
 )
 
@@ -131,6 +132,6 @@ func (o *ListRolloutsOptions) row(ro *v1alpha1.Rollout, v view.Rollout) []string
 // AwaitingPromotion reports whether a rollout is paused at a step (or by hand) and waits for
 // someone to promote or resume it.
 func AwaitingPromotion(ro *v1alpha1.Rollout) bool {
-	phase, _ := view.Phase(ro)
+	phase, _ := rules.ObservedPhase(ro)
 	return phase == v1alpha1.RolloutPhasePaused && !ro.Status.Abort
 }

@@ -9,7 +9,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/view"
+	"github.com/nerve-rollouts/nerve/rollout/canary"
 )
 
 const promoteLong = `Promote a rollout past its current pause or analysis step; --full skips every remaining step,
@@ -112,8 +112,8 @@ func PromotePatches(ro *v1alpha1.Rollout, full bool) rolloutPatch {
 	if ro.Spec.Paused {
 		p.spec = patchUnpause
 	}
-	steps := int32(len(view.Steps(ro)))
-	_, idx := view.CurrentStep(ro)
+	steps := int32(len(canary.Steps(ro)))
+	_, idx := canary.CurrentStep(ro)
 	next := func() int32 {
 		n := *idx
 		if n < steps {
@@ -143,8 +143,8 @@ func inconclusive(ro *v1alpha1.Rollout) bool {
 
 // PromotePlan says in words what promote will do.
 func PromotePlan(ro *v1alpha1.Rollout, full bool) []string {
-	steps := view.Steps(ro)
-	_, idx := view.CurrentStep(ro)
+	steps := canary.Steps(ro)
+	_, idx := canary.CurrentStep(ro)
 	var out []string
 	if ro.Spec.Paused {
 		out = append(out, "clears the manual pause (spec.paused)")
@@ -165,7 +165,7 @@ func PromotePlan(ro *v1alpha1.Rollout, full bool) []string {
 		if ro.Spec.Strategy.Canary.Analysis != nil {
 			out = append(out, "ends the background analysis")
 		}
-		return append(out, "then sets weight "+fmt.Sprint(view.MaxWeight(ro))+" and makes the new version stable")
+		return append(out, "then sets weight "+fmt.Sprint(canary.MaxWeight(ro))+" and makes the new version stable")
 	}
 	if int(*idx) >= len(steps) {
 		return append(out, "all steps are done; nothing to skip")

@@ -10,7 +10,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/view"
+	"github.com/nerve-rollouts/nerve/rollout/canary"
+	"github.com/nerve-rollouts/nerve/rollout/rules"
 )
 
 const statusLong = `Print the status of a rollout and wait until it reaches a state.
@@ -133,13 +134,13 @@ func (o *StatusOptions) timedOut(ctx context.Context) error {
 
 // statusLine is "Phase - message" with the step.
 func statusLine(ro *v1alpha1.Rollout) string {
-	phase, msg := view.Phase(ro)
+	phase, msg := rules.ObservedPhase(ro)
 	s := string(phase)
 	if msg != "" {
 		s += " - " + msg
 	}
-	if _, idx := view.CurrentStep(ro); idx != nil {
-		s += fmt.Sprintf(" (step %d/%d)", *idx, len(view.Steps(ro)))
+	if _, idx := canary.CurrentStep(ro); idx != nil {
+		s += fmt.Sprintf(" (step %d/%d)", *idx, len(canary.Steps(ro)))
 	}
 	return s
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/view"
+	"github.com/nerve-rollouts/nerve/rollout/rules"
 )
 
 // Until targets.
@@ -57,12 +57,12 @@ const (
 // check evaluates ro against u. Degraded or aborted beats everything but an already reached
 // paused/healthy target.
 func (u until) check(ro *v1alpha1.Rollout) verdict {
-	phase, msg := view.Phase(ro)
+	phase, msg := rules.ObservedPhase(ro)
 	if ro.Status.Abort {
 		return degraded
 	}
 	if phase == v1alpha1.RolloutPhaseDegraded {
-		if strings.HasPrefix(msg, view.ReasonRolloutAborted) {
+		if strings.HasPrefix(msg, rules.ReasonRolloutAborted) {
 			// status.abort is false again: a retry the controller has not reconciled yet.
 			return waiting
 		}
@@ -75,7 +75,7 @@ func (u until) check(ro *v1alpha1.Rollout) verdict {
 	case untilPaused:
 		ok = phase == v1alpha1.RolloutPhasePaused
 	case untilCompleted:
-		ok = phase == v1alpha1.RolloutPhaseHealthy && view.FullyPromoted(ro)
+		ok = phase == v1alpha1.RolloutPhaseHealthy && rules.FullyPromoted(ro)
 	case untilStep:
 		ok = ro.Status.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex >= u.step && observed(ro)
 	}

@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/view"
+	"github.com/nerve-rollouts/nerve/rollout/analysis"
 )
 
 func (l *linter) template(o *object) {
@@ -50,7 +50,7 @@ func (l *linter) template(o *object) {
 // refPath returns the path of the first metric query using {{args.ref}}.
 func (l *linter) refPath(o *object, ref string) string {
 	for i, m := range o.tmpl.Metrics {
-		for _, r := range view.ArgRefs(metricText(m)) {
+		for _, r := range analysis.ArgRefs(metricText(m)) {
 			if r == ref {
 				if m.Provider.Prometheus != nil {
 					return fmt.Sprintf("spec.metrics[%d].provider.prometheus.query", i)
@@ -71,7 +71,7 @@ func undeclaredRefs(t *v1alpha1.AnalysisTemplateSpec) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, m := range t.Metrics {
-		for _, r := range view.ArgRefs(metricText(m)) {
+		for _, r := range analysis.ArgRefs(metricText(m)) {
 			if !declared[r] && !seen[r] {
 				seen[r] = true
 				out = append(out, r)
@@ -104,7 +104,8 @@ func (l *linter) metric(o *object, path string, m v1alpha1.Metric) {
 			l.add(o, Error, path+".initialDelay", "invalid duration %q", m.InitialDelay)
 		}
 	}
-	count, bounded := view.EffectiveCount(m)
+	count := int(analysis.EffectiveCount(m))
+	bounded := count > 0
 	if m.Count != nil && m.Interval == "" && count > 1 {
 		l.add(o, Error, path+".count", "count %d needs an interval", count)
 		return
