@@ -23,4 +23,3 @@ func TestTimeLeft(t *testing.T) {
 		t.Errorf("time left %q", got)
 	}
 }
-
