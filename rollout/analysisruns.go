@@ -179,7 +179,7 @@ func (rc *rolloutCtx) createRun(ctx context.Context, name string, ra v1alpha1.Ro
 		return nil, err
 	}
 	for attempt := 0; attempt < 10; attempt++ {
-		created, err := rc.c.argo.CreateAnalysisRun(ctx, run)
+		created, err := rc.c.api.CreateAnalysisRun(ctx, run)
 		if err == nil {
 			rc.event("Normal", "AnalysisRunRunning", "%s Analysis Run '%s' Status New: '' Previous: ''", typ, created.Name)
 			return created, nil
@@ -187,7 +187,7 @@ func (rc *rolloutCtx) createRun(ctx context.Context, name string, ra v1alpha1.Ro
 		if !apierrors.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("create AnalysisRun %s: %w", run.Name, err)
 		}
-		existing, gerr := rc.c.argo.GetAnalysisRun(ctx, run.Namespace, run.Name)
+		existing, gerr := rc.c.api.GetAnalysisRun(ctx, run.Namespace, run.Name)
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -245,7 +245,7 @@ func (rc *rolloutCtx) terminateOthers(ctx context.Context, runs []*v1alpha1.Anal
 		if keep[run.Name] || run.Spec.Terminate || run.Status.Phase.Completed() {
 			continue
 		}
-		if err := rc.c.argo.PatchAnalysisRun(ctx, run.Namespace, run.Name, []byte(`{"spec":{"terminate":true}}`)); err != nil && !apierrors.IsNotFound(err) {
+		if err := rc.c.api.PatchAnalysisRun(ctx, run.Namespace, run.Name, []byte(`{"spec":{"terminate":true}}`)); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("terminate AnalysisRun %s: %w", run.Name, err)
 		}
 	}
@@ -279,7 +279,7 @@ func (rc *rolloutCtx) gcRuns(ctx context.Context, runs []*v1alpha1.AnalysisRun, 
 		limit int32
 	}{{ok, okLimit}, {bad, badLimit}} {
 		for i := 0; i < len(set.runs)-int(set.limit); i++ {
-			err := rc.c.argo.DeleteAnalysisRun(ctx, set.runs[i].Namespace, set.runs[i].Name)
+			err := rc.c.api.DeleteAnalysisRun(ctx, set.runs[i].Namespace, set.runs[i].Name)
 			if err != nil && !apierrors.IsNotFound(err) {
 				return err
 			}

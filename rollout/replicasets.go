@@ -109,9 +109,9 @@ func (rc *rolloutCtx) ensureNewRS(ctx context.Context, podHash string) error {
 	}
 	rev := maxRevision(others) + 1
 	want := rc.newReplicaSet(podHash, rev)
-	created, err := rc.c.kube.AppsV1().ReplicaSets(want.Namespace).Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
+	created, err := rc.c.api.CreateReplicaSet(ctx, want)
 	if apierrors.IsAlreadyExists(err) {
-		existing, gerr := rc.c.kube.AppsV1().ReplicaSets(want.Namespace).Get(ctx, want.Name, metav1.GetOptions{})
+		existing, gerr := rc.c.api.GetReplicaSet(ctx, want.Namespace, want.Name)
 		if gerr != nil {
 			return gerr
 		}
@@ -146,7 +146,7 @@ func (rc *rolloutCtx) bumpRevision(ctx context.Context, all []*appsv1.ReplicaSet
 	}
 	rs := rc.newRS.DeepCopy()
 	rs.Annotations[v1alpha1.RevisionAnnotation] = strconv.FormatInt(othersMax+1, 10)
-	updated, err := rc.c.kube.AppsV1().ReplicaSets(rs.Namespace).Update(ctx, rs, metav1.UpdateOptions{FieldManager: FieldManager})
+	updated, err := rc.c.api.UpdateReplicaSet(ctx, rs)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (rc *rolloutCtx) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32,
 	if equality.Semantic.DeepEqual(cp.Spec, rs.Spec) && equality.Semantic.DeepEqual(cp.Annotations, rs.Annotations) {
 		return false, nil
 	}
-	updated, err := rc.c.kube.AppsV1().ReplicaSets(cp.Namespace).Update(ctx, cp, metav1.UpdateOptions{FieldManager: FieldManager})
+	updated, err := rc.c.api.UpdateReplicaSet(ctx, cp)
 	if err != nil {
 		return false, fmt.Errorf("scale ReplicaSet %s: %w", rs.Name, err)
 	}
@@ -223,7 +223,7 @@ func (rc *rolloutCtx) reconcileRevisionHistory(ctx context.Context) error {
 	}
 	sort.Slice(idle, func(i, j int) bool { return revisionOf(idle[i]) < revisionOf(idle[j]) })
 	for _, rs := range idle[:len(idle)-limit] {
-		err := rc.c.kube.AppsV1().ReplicaSets(rs.Namespace).Delete(ctx, rs.Name, metav1.DeleteOptions{})
+		err := rc.c.api.DeleteReplicaSet(ctx, rs.Namespace, rs.Name)
 		if err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 )
@@ -55,8 +53,7 @@ func (rc *rolloutCtx) pointService(ctx context.Context, name string, rs *appsv1.
 		"metadata": map[string]any{"annotations": map[string]string{v1alpha1.ManagedByRolloutsKey: rc.ro.Name}},
 		"spec":     map[string]any{"selector": map[string]string{v1alpha1.DefaultRolloutUniqueLabelKey: hash}},
 	})
-	_, err = rc.c.kube.CoreV1().Services(svc.Namespace).Patch(ctx, name, types.MergePatchType, patch,
-		metav1.PatchOptions{FieldManager: FieldManager})
+	err = rc.c.api.PatchService(ctx, svc.Namespace, name, patch)
 	if err != nil {
 		return fmt.Errorf("switch service %q to %s: %w", name, hash, err)
 	}

@@ -354,7 +354,7 @@ func (rc *rolloutCtx) persist(ctx context.Context) error {
 	}
 	ro := rc.ro.DeepCopy()
 	ro.Status = rc.status
-	updated, err := rc.c.argo.UpdateRolloutStatus(ctx, ro)
+	updated, err := rc.c.api.UpdateRolloutStatus(ctx, ro)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -376,7 +376,7 @@ func (rc *rolloutCtx) syncRevisionAnnotation(ctx context.Context) error {
 		return nil
 	}
 	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{v1alpha1.RevisionAnnotation: want}}})
-	if err := rc.c.argo.PatchRollout(ctx, rc.ro.Namespace, rc.ro.Name, patch); err != nil {
+	if err := rc.c.api.PatchRollout(ctx, rc.ro.Namespace, rc.ro.Name, patch); err != nil {
 		return fmt.Errorf("update revision annotation: %w", err)
 	}
 	if rc.ro.Annotations == nil {
