@@ -123,6 +123,14 @@ func (fx *fixture) ctx(ro *v1alpha1.Rollout) *rolloutCtx {
 	return &rolloutCtx{c: fx.c, ro: ro, status: *ro.Status.DeepCopy()}
 }
 
+// canary is the canary strategy over a fresh context for ro.
+func (fx *fixture) canary(ro *v1alpha1.Rollout) *canaryStrategy {
+	rc := fx.ctx(ro)
+	cs := &canaryStrategy{rc}
+	rc.strategy = cs
+	return cs
+}
+
 func testRollout() *v1alpha1.Rollout {
 	return &v1alpha1.Rollout{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns", UID: "uid"},
@@ -152,7 +160,7 @@ func TestServiceSelectorInjection(t *testing.T) {
 	fx := newFixture(t, service("web-stable", nil), service("web-canary", nil))
 	ro := testRollout()
 	ro.Status.StableRS = "s1"
-	rc := fx.ctx(ro)
+	rc := fx.canary(ro)
 	rc.stableRS, rc.newRS = replicaSet("web-s1", "s1", 4, 4), replicaSet("web-c2", "c2", 1, 1)
 	if err := rc.reconcileServices(context.Background()); err != nil {
 		t.Fatal(err)
@@ -168,7 +176,7 @@ func TestServiceSelectorInjection(t *testing.T) {
 
 func TestServiceManagedByAnotherRollout(t *testing.T) {
 	fx := newFixture(t, service("web-stable", map[string]string{v1alpha1.ManagedByRolloutsKey: "other"}))
-	rc := fx.ctx(testRollout())
+	rc := fx.canary(testRollout())
 	err := rc.pointService(context.Background(), "web-stable", replicaSet("web-s1", "s1", 1, 1))
 	if err == nil || !strings.Contains(err.Error(), "managed by another Rollout") {
 		t.Fatalf("err %v", err)
@@ -181,7 +189,7 @@ func TestServiceManagedByAnotherRollout(t *testing.T) {
 func TestScaleRecordsArgoEvent(t *testing.T) {
 	rs := replicaSet("web-c2", "c2", 1, 1)
 	fx := newFixture(t, rs)
-	rc := fx.ctx(testRollout())
+	rc := fx.canary(testRollout())
 	scaled, err := rc.scale(context.Background(), rs, 3, nil)
 	if err != nil || !scaled || *rs.Spec.Replicas != 3 || rs.Annotations[DesiredReplicasAnnotation] != "4" {
 		t.Fatalf("scaled=%v err=%v rs=%+v", scaled, err, rs.Spec)
@@ -197,7 +205,7 @@ func TestAbortKeepsCanaryUntilAbortScaleDownDelay(t *testing.T) {
 	ro := testRollout()
 	ro.Status.StableRS, ro.Status.CurrentPodHash, ro.Status.Abort = "s1", "c2", true
 	ro.Spec.Strategy.Canary.AbortScaleDownDelaySeconds = ptr.To[int32](5)
-	rc := fx.ctx(ro)
+	rc := fx.canary(ro)
 	rc.all = []*appsv1.ReplicaSet{stable, canaryRS}
 	rc.classify(rc.all, "c2")
 	if _, err := rc.reconcileReplicaSets(context.Background()); err != nil {
@@ -207,7 +215,7 @@ func TestAbortKeepsCanaryUntilAbortScaleDownDelay(t *testing.T) {
 		t.Fatalf("canary %d replicas, deadline %q, requeue %s", *rc.newRS.Spec.Replicas, rc.newRS.Annotations[v1alpha1.ScaleDownDeadlineAnnotationKey], rc.requeue)
 	}
 	fx.now = fx.now.Add(6 * time.Second)
-	rc2 := fx.ctx(ro)
+	rc2 := fx.canary(ro)
 	rc2.classify([]*appsv1.ReplicaSet{stable, rc.newRS}, "c2")
 	if _, err := rc2.reconcileReplicaSets(context.Background()); err != nil {
 		t.Fatal(err)
@@ -227,7 +235,7 @@ func TestFullScaleDownDropsDeadline(t *testing.T) {
 	old := replicaSet("web-o1", "o1", 2, 2)
 	old.Annotations = map[string]string{v1alpha1.ScaleDownDeadlineAnnotationKey: time.Unix(9000, 0).UTC().Format(time.RFC3339)}
 	fx := newFixture(t, old)
-	rc := fx.ctx(testRollout())
+	rc := fx.canary(testRollout())
 	if _, err := rc.scale(context.Background(), old, 0, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +253,7 @@ func TestAnalysisAbortMessageAsArgo(t *testing.T) {
 		{v1alpha1.RolloutTypeBackgroundRunLabel, "", "Background analysis phase error/failed"},
 	} {
 		fx := newFixture(t)
-		rc := fx.ctx(testRollout())
+		rc := fx.canary(testRollout())
 		run := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: "r", Labels: map[string]string{v1alpha1.RolloutTypeLabel: c.typ}}}
 		run.Status.Phase, run.Status.Message = v1alpha1.AnalysisPhaseFailed, c.runMsg
 		rc.react(run)

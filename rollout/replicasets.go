@@ -154,9 +154,10 @@ func (rc *rolloutCtx) bumpRevision(ctx context.Context, all []*appsv1.ReplicaSet
 	return nil
 }
 
-// scale sets spec.replicas of rs, emitting Argo's ScalingReplicaSet event; it reports whether
-// anything changed.
-func (rc *rolloutCtx) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32, mutate func(*appsv1.ReplicaSet)) (bool, error) {
+// scaleRS sets spec.replicas of rs (and the desired-replicas annotation), applies mutate to the
+// copy it writes, and emits Argo's ScalingReplicaSet event; it reports whether the replica count
+// changed. Nothing is written when nothing changed.
+func (rc *rolloutCtx) scaleRS(ctx context.Context, rs *appsv1.ReplicaSet, n int32, mutate func(*appsv1.ReplicaSet)) (bool, error) {
 	if rs == nil {
 		return false, nil
 	}
@@ -168,11 +169,6 @@ func (rc *rolloutCtx) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32,
 	}
 	cp.Spec.Replicas = ptr.To(n)
 	cp.Annotations[DesiredReplicasAnnotation] = desiredAnn
-	if n == 0 && !rc.delaysScaleDownOnAbort() {
-		// As Argo: a full scale-down drops the scale-down deadline, except for the canary an
-		// abort keeps up for abortScaleDownDelaySeconds.
-		delete(cp.Annotations, v1alpha1.ScaleDownDeadlineAnnotationKey)
-	}
 	if mutate != nil {
 		mutate(cp)
 	}
@@ -192,20 +188,6 @@ func (rc *rolloutCtx) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32,
 		rc.event("Normal", "ScalingReplicaSet", "Scaled %s ReplicaSet %s (revision %d) from %d to %d", dir, rs.Name, revisionOf(rs), cur, n)
 	}
 	return cur != n, nil
-}
-
-// delaysScaleDownOnAbort is Argo's shouldDelayScaleDownOnAbort: an aborted, traffic-routed
-// canary with a stable ReplicaSet and a non-zero abortScaleDownDelaySeconds (explicitly set when
-// dynamicStableScale is on).
-func (rc *rolloutCtx) delaysScaleDownOnAbort() bool {
-	c := rc.ro.Spec.Strategy.Canary
-	if !rc.status.Abort || rc.stableRS == nil || c == nil || !rc.trafficRouted() {
-		return false
-	}
-	if c.AbortScaleDownDelaySeconds != nil {
-		return *c.AbortScaleDownDelaySeconds != 0
-	}
-	return !c.DynamicStableScale
 }
 
 // reconcileRevisionHistory deletes scaled-down old ReplicaSets beyond revisionHistoryLimit

@@ -10,25 +10,6 @@ import (
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 )
 
-// reconcileServices points the stable Service at the stable ReplicaSet and the canary Service
-// at the canary (at the stable after an abort), by injecting rollouts-pod-template-hash into
-// their selectors. A Service is switched only to a ReplicaSet with available pods.
-func (rc *rolloutCtx) reconcileServices(ctx context.Context) error {
-	c := rc.ro.Spec.Strategy.Canary
-	stable := rc.stableRS
-	if stable == nil {
-		stable = rc.newRS
-	}
-	if err := rc.pointService(ctx, c.StableService, stable); err != nil {
-		return err
-	}
-	target := rc.newRS
-	if rc.ro.Status.Abort && rc.stableRS != nil {
-		target = rc.stableRS
-	}
-	return rc.pointService(ctx, c.CanaryService, target)
-}
-
 func (rc *rolloutCtx) pointService(ctx context.Context, name string, rs *appsv1.ReplicaSet) error {
 	if name == "" || rs == nil {
 		return nil
