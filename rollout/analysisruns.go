@@ -12,7 +12,6 @@ import (
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/rollout/analysis"
-	"github.com/nerve-rollouts/nerve/rollout/canary"
 )
 
 // Default AnalysisRun history limits (Argo's defaults).
@@ -35,42 +34,6 @@ func (rc *rolloutCtx) runsOf() ([]*v1alpha1.AnalysisRun, error) {
 	return out, nil
 }
 
-// reconcileAnalysis creates, tracks and terminates the step and background AnalysisRuns. A
-// Failed/Error run aborts the Rollout; an Inconclusive one pauses it.
-func (rc *rolloutCtx) reconcileAnalysis(ctx context.Context) error {
-	runs, err := rc.runsOf()
-	if err != nil {
-		return err
-	}
-	keep := map[string]bool{}
-	if rc.fullyPromoted() {
-		rc.status.Canary.CurrentStepAnalysisRunStatus, rc.status.Canary.CurrentBackgroundAnalysisRunStatus = nil, nil
-	}
-	if !rc.ro.Status.Abort && !rc.fullyPromoted() && !rc.ro.Status.PromoteFull {
-		step, err := rc.reconcileStepRun(ctx, runs)
-		if err != nil {
-			return err
-		}
-		bg, err := rc.reconcileBackgroundRun(ctx, runs)
-		if err != nil {
-			return err
-		}
-		for _, r := range []*v1alpha1.AnalysisRun{step, bg} {
-			if r != nil {
-				keep[r.Name] = true
-			}
-		}
-	}
-	if !keep[nameOf(rc.status.Canary.CurrentStepAnalysisRunStatus)] && rc.ro.Status.Abort {
-		// keep the failed step run visible after an abort, as Argo does
-		keep[nameOf(rc.status.Canary.CurrentStepAnalysisRunStatus)] = true
-	}
-	if err := rc.terminateOthers(ctx, runs, keep); err != nil {
-		return err
-	}
-	return rc.gcRuns(ctx, runs, keep)
-}
-
 func nameOf(s *v1alpha1.RolloutAnalysisRunStatus) string {
 	if s == nil {
 		return ""
@@ -78,99 +41,8 @@ func nameOf(s *v1alpha1.RolloutAnalysisRunStatus) string {
 	return s.Name
 }
 
-func (rc *rolloutCtx) reconcileStepRun(ctx context.Context, runs []*v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, error) {
-	step, idx := canary.CurrentStep(rc.ro)
-	if step == nil || step.Analysis == nil || rc.ro.Spec.Paused {
-		if step == nil || step.Analysis == nil {
-			rc.status.Canary.CurrentStepAnalysisRunStatus = nil
-		}
-		return rc.findRun(runs, v1alpha1.RolloutTypeStepLabel, idx), nil
-	}
-	run := rc.findRun(runs, v1alpha1.RolloutTypeStepLabel, idx)
-	if run == nil {
-		var err error
-		name := fmt.Sprintf("%s-%s-%d-%d", rc.ro.Name, rc.status.CurrentPodHash, revisionOf(rc.ro), *idx)
-		run, err = rc.createRun(ctx, name, *step.Analysis, v1alpha1.RolloutTypeStepLabel, idx)
-		if err != nil {
-			return nil, err
-		}
-	}
-	rc.status.Canary.CurrentStepAnalysisRunStatus = runStatus(run)
-	rc.react(run)
-	return run, nil
-}
-
-func (rc *rolloutCtx) reconcileBackgroundRun(ctx context.Context, runs []*v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, error) {
-	bg := rc.ro.Spec.Strategy.Canary.Analysis
-	if bg == nil || canary.BeforeStartingStep(rc.ro) || rc.ro.Status.StableRS == "" {
-		rc.status.Canary.CurrentBackgroundAnalysisRunStatus = nil
-		return nil, nil
-	}
-	run := rc.findRun(runs, v1alpha1.RolloutTypeBackgroundRunLabel, nil)
-	if run == nil {
-		if rc.ro.Spec.Paused {
-			return nil, nil
-		}
-		var err error
-		name := fmt.Sprintf("%s-%s-%d", rc.ro.Name, rc.status.CurrentPodHash, revisionOf(rc.ro))
-		run, err = rc.createRun(ctx, name, bg.RolloutAnalysis, v1alpha1.RolloutTypeBackgroundRunLabel, nil)
-		if err != nil {
-			return nil, err
-		}
-	}
-	rc.status.Canary.CurrentBackgroundAnalysisRunStatus = runStatus(run)
-	rc.react(run)
-	return run, nil
-}
-
 func runStatus(run *v1alpha1.AnalysisRun) *v1alpha1.RolloutAnalysisRunStatus {
 	return &v1alpha1.RolloutAnalysisRunStatus{Name: run.Name, Status: run.Status.Phase, Message: run.Status.Message}
-}
-
-// react turns a finished run into an abort (Failed/Error, with Argo's message) or a pause (Inconclusive).
-func (rc *rolloutCtx) react(run *v1alpha1.AnalysisRun) {
-	switch run.Status.Phase {
-	case v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseError:
-		msg := "Step-based analysis phase error/failed"
-		if run.Labels[v1alpha1.RolloutTypeLabel] == v1alpha1.RolloutTypeBackgroundRunLabel {
-			msg = "Background analysis phase error/failed"
-		}
-		if run.Status.Message != "" {
-			msg += ": " + run.Status.Message
-		}
-		rc.abort(msg)
-		rc.event("Warning", "AnalysisRunFailed", "Analysis Run '%s' %s: %s", run.Name, run.Status.Phase, run.Status.Message)
-	case v1alpha1.AnalysisPhaseInconclusive:
-		if !rc.ro.Status.ControllerPause || !hasPause(rc.ro.Status.PauseConditions, v1alpha1.PauseReasonInconclusiveAnalysis) {
-			rc.addPause(v1alpha1.PauseReasonInconclusiveAnalysis)
-		}
-	}
-}
-
-// findRun returns the run of the given type (and step) for the current pod hash that is still
-// in use: not terminated by the controller, or the one the status names. This keeps a controller
-// restart from creating a duplicate and a retry from re-using a run ended by the abort.
-func (rc *rolloutCtx) findRun(runs []*v1alpha1.AnalysisRun, typ string, idx *int32) *v1alpha1.AnalysisRun {
-	var named string
-	if typ == v1alpha1.RolloutTypeStepLabel {
-		named = nameOf(rc.ro.Status.Canary.CurrentStepAnalysisRunStatus)
-	} else {
-		named = nameOf(rc.ro.Status.Canary.CurrentBackgroundAnalysisRunStatus)
-	}
-	var found *v1alpha1.AnalysisRun
-	for _, run := range runs {
-		l := run.Labels
-		if l[v1alpha1.RolloutTypeLabel] != typ || l[v1alpha1.DefaultRolloutUniqueLabelKey] != rc.status.CurrentPodHash {
-			continue
-		}
-		if idx != nil && l[v1alpha1.RolloutCanaryStepIndexLabel] != strconv.Itoa(int(*idx)) {
-			continue
-		}
-		if run.Name == named || (!run.Spec.Terminate && !analysis.Bad(run.Status.Phase)) {
-			found = run
-		}
-	}
-	return found
 }
 
 func (rc *rolloutCtx) createRun(ctx context.Context, name string, ra v1alpha1.RolloutAnalysis, typ string, idx *int32) (*v1alpha1.AnalysisRun, error) {
@@ -179,7 +51,7 @@ func (rc *rolloutCtx) createRun(ctx context.Context, name string, ra v1alpha1.Ro
 		return nil, err
 	}
 	for attempt := 0; attempt < 10; attempt++ {
-		created, err := rc.c.argo.CreateAnalysisRun(ctx, run)
+		created, err := rc.c.api.CreateAnalysisRun(ctx, run)
 		if err == nil {
 			rc.event("Normal", "AnalysisRunRunning", "%s Analysis Run '%s' Status New: '' Previous: ''", typ, created.Name)
 			return created, nil
@@ -187,7 +59,7 @@ func (rc *rolloutCtx) createRun(ctx context.Context, name string, ra v1alpha1.Ro
 		if !apierrors.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("create AnalysisRun %s: %w", run.Name, err)
 		}
-		existing, gerr := rc.c.argo.GetAnalysisRun(ctx, run.Namespace, run.Name)
+		existing, gerr := rc.c.api.GetAnalysisRun(ctx, run.Namespace, run.Name)
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -245,7 +117,7 @@ func (rc *rolloutCtx) terminateOthers(ctx context.Context, runs []*v1alpha1.Anal
 		if keep[run.Name] || run.Spec.Terminate || run.Status.Phase.Completed() {
 			continue
 		}
-		if err := rc.c.argo.PatchAnalysisRun(ctx, run.Namespace, run.Name, []byte(`{"spec":{"terminate":true}}`)); err != nil && !apierrors.IsNotFound(err) {
+		if err := rc.c.api.PatchAnalysisRun(ctx, run.Namespace, run.Name, []byte(`{"spec":{"terminate":true}}`)); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("terminate AnalysisRun %s: %w", run.Name, err)
 		}
 	}
@@ -279,7 +151,7 @@ func (rc *rolloutCtx) gcRuns(ctx context.Context, runs []*v1alpha1.AnalysisRun, 
 		limit int32
 	}{{ok, okLimit}, {bad, badLimit}} {
 		for i := 0; i < len(set.runs)-int(set.limit); i++ {
-			err := rc.c.argo.DeleteAnalysisRun(ctx, set.runs[i].Namespace, set.runs[i].Name)
+			err := rc.c.api.DeleteAnalysisRun(ctx, set.runs[i].Namespace, set.runs[i].Name)
 			if err != nil && !apierrors.IsNotFound(err) {
 				return err
 			}

@@ -40,8 +40,10 @@ type PluginSource interface {
 
 // Config configures a Controller.
 type Config struct {
-	Kube    kubernetes.Interface
-	Argo    *ArgoClient
+	Kube kubernetes.Interface
+	Argo *ArgoClient
+	// API carries the syncs' writes and live reads (default: ClientAPI over Kube and Argo).
+	API     API
 	Plugins PluginSource
 	// Namespace limits the watch ("" = all namespaces).
 	Namespace string
@@ -60,6 +62,7 @@ type Controller struct {
 	cfg      Config
 	kube     kubernetes.Interface
 	argo     *ArgoClient
+	api      API
 	plugins  PluginSource
 	recorder record.EventRecorder
 	metrics  *Metrics
@@ -90,7 +93,10 @@ func NewController(ctx context.Context, cfg Config) *Controller {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}
-	c := &Controller{cfg: cfg, kube: cfg.Kube, argo: cfg.Argo, plugins: cfg.Plugins, metrics: cfg.Metrics, now: cfg.Now}
+	if cfg.API == nil {
+		cfg.API = ClientAPI{ArgoClient: cfg.Argo, Kube: cfg.Kube}
+	}
+	c := &Controller{cfg: cfg, kube: cfg.Kube, argo: cfg.Argo, api: cfg.API, plugins: cfg.Plugins, metrics: cfg.Metrics, now: cfg.Now}
 	c.engine = &analysis.Engine{Providers: cfg.Plugins, Now: cfg.Now, Secrets: c.secretValue}
 	c.setupEvents(ctx)
 	c.setupInformers()

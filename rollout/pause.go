@@ -6,7 +6,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/rollout/canary"
 )
 
 func hasPause(conds []v1alpha1.PauseCondition, r v1alpha1.PauseReason) bool {
@@ -55,35 +54,4 @@ func (rc *rolloutCtx) abort(msg string) {
 	rc.status.AbortedAt = &now
 	rc.abortMsg = msg
 	rc.requeueAfter(10 * time.Millisecond)
-}
-
-// reconcilePauseStep adds the CanaryPauseStep pause when a pause step becomes current.
-func (rc *rolloutCtx) reconcilePauseStep() {
-	if rc.ro.Spec.Paused || rc.ro.Status.PromoteFull || rc.ro.Status.Abort {
-		return
-	}
-	step, _ := canary.CurrentStep(rc.ro)
-	if step == nil || step.Pause == nil {
-		return
-	}
-	cond := pauseCond(rc.ro.Status.PauseConditions, v1alpha1.PauseReasonCanaryPauseStep)
-	if cond == nil {
-		if !rc.ro.Status.ControllerPause {
-			rc.addPause(v1alpha1.PauseReasonCanaryPauseStep)
-		}
-		return
-	}
-	if d, ok, _ := canary.PauseDuration(step.Pause); ok {
-		rc.requeueAt(cond.StartTime.Add(d))
-	}
-}
-
-// pauseStepDone: a timed pause has expired, or the user promoted (condition removed while
-// controllerPause is still set).
-func (rc *rolloutCtx) pauseStepDone(p *v1alpha1.RolloutPause) bool {
-	cond := pauseCond(rc.ro.Status.PauseConditions, v1alpha1.PauseReasonCanaryPauseStep)
-	if d, ok, _ := canary.PauseDuration(p); ok && cond != nil {
-		return !rc.c.now().Before(cond.StartTime.Add(d))
-	}
-	return cond == nil && rc.ro.Status.ControllerPause
 }

@@ -109,9 +109,9 @@ func (rc *rolloutCtx) ensureNewRS(ctx context.Context, podHash string) error {
 	}
 	rev := maxRevision(others) + 1
 	want := rc.newReplicaSet(podHash, rev)
-	created, err := rc.c.kube.AppsV1().ReplicaSets(want.Namespace).Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
+	created, err := rc.c.api.CreateReplicaSet(ctx, want)
 	if apierrors.IsAlreadyExists(err) {
-		existing, gerr := rc.c.kube.AppsV1().ReplicaSets(want.Namespace).Get(ctx, want.Name, metav1.GetOptions{})
+		existing, gerr := rc.c.api.GetReplicaSet(ctx, want.Namespace, want.Name)
 		if gerr != nil {
 			return gerr
 		}
@@ -146,7 +146,7 @@ func (rc *rolloutCtx) bumpRevision(ctx context.Context, all []*appsv1.ReplicaSet
 	}
 	rs := rc.newRS.DeepCopy()
 	rs.Annotations[v1alpha1.RevisionAnnotation] = strconv.FormatInt(othersMax+1, 10)
-	updated, err := rc.c.kube.AppsV1().ReplicaSets(rs.Namespace).Update(ctx, rs, metav1.UpdateOptions{FieldManager: FieldManager})
+	updated, err := rc.c.api.UpdateReplicaSet(ctx, rs)
 	if err != nil {
 		return err
 	}
@@ -154,9 +154,10 @@ func (rc *rolloutCtx) bumpRevision(ctx context.Context, all []*appsv1.ReplicaSet
 	return nil
 }
 
-// scale sets spec.replicas of rs, emitting Argo's ScalingReplicaSet event; it reports whether
-// anything changed.
-func (rc *rolloutCtx) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32, mutate func(*appsv1.ReplicaSet)) (bool, error) {
+// scaleRS sets spec.replicas of rs (and the desired-replicas annotation), applies mutate to the
+// copy it writes, and emits Argo's ScalingReplicaSet event; it reports whether the replica count
+// changed. Nothing is written when nothing changed.
+func (rc *rolloutCtx) scaleRS(ctx context.Context, rs *appsv1.ReplicaSet, n int32, mutate func(*appsv1.ReplicaSet)) (bool, error) {
 	if rs == nil {
 		return false, nil
 	}
@@ -168,18 +169,13 @@ func (rc *rolloutCtx) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32,
 	}
 	cp.Spec.Replicas = ptr.To(n)
 	cp.Annotations[DesiredReplicasAnnotation] = desiredAnn
-	if n == 0 && !rc.delaysScaleDownOnAbort() {
-		// As Argo: a full scale-down drops the scale-down deadline, except for the canary an
-		// abort keeps up for abortScaleDownDelaySeconds.
-		delete(cp.Annotations, v1alpha1.ScaleDownDeadlineAnnotationKey)
-	}
 	if mutate != nil {
 		mutate(cp)
 	}
 	if equality.Semantic.DeepEqual(cp.Spec, rs.Spec) && equality.Semantic.DeepEqual(cp.Annotations, rs.Annotations) {
 		return false, nil
 	}
-	updated, err := rc.c.kube.AppsV1().ReplicaSets(cp.Namespace).Update(ctx, cp, metav1.UpdateOptions{FieldManager: FieldManager})
+	updated, err := rc.c.api.UpdateReplicaSet(ctx, cp)
 	if err != nil {
 		return false, fmt.Errorf("scale ReplicaSet %s: %w", rs.Name, err)
 	}
@@ -192,20 +188,6 @@ func (rc *rolloutCtx) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32,
 		rc.event("Normal", "ScalingReplicaSet", "Scaled %s ReplicaSet %s (revision %d) from %d to %d", dir, rs.Name, revisionOf(rs), cur, n)
 	}
 	return cur != n, nil
-}
-
-// delaysScaleDownOnAbort is Argo's shouldDelayScaleDownOnAbort: an aborted, traffic-routed
-// canary with a stable ReplicaSet and a non-zero abortScaleDownDelaySeconds (explicitly set when
-// dynamicStableScale is on).
-func (rc *rolloutCtx) delaysScaleDownOnAbort() bool {
-	c := rc.ro.Spec.Strategy.Canary
-	if !rc.status.Abort || rc.stableRS == nil || c == nil || !rc.trafficRouted() {
-		return false
-	}
-	if c.AbortScaleDownDelaySeconds != nil {
-		return *c.AbortScaleDownDelaySeconds != 0
-	}
-	return !c.DynamicStableScale
 }
 
 // reconcileRevisionHistory deletes scaled-down old ReplicaSets beyond revisionHistoryLimit
@@ -223,7 +205,7 @@ func (rc *rolloutCtx) reconcileRevisionHistory(ctx context.Context) error {
 	}
 	sort.Slice(idle, func(i, j int) bool { return revisionOf(idle[i]) < revisionOf(idle[j]) })
 	for _, rs := range idle[:len(idle)-limit] {
-		err := rc.c.kube.AppsV1().ReplicaSets(rs.Namespace).Delete(ctx, rs.Name, metav1.DeleteOptions{})
+		err := rc.c.api.DeleteReplicaSet(ctx, rs.Namespace, rs.Name)
 		if err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}

@@ -28,7 +28,7 @@ func (rc *rolloutCtx) reconcileRestart(ctx context.Context) error {
 	}
 	// A live list, not a Pod informer: pods are listed only while a restart is pending, and
 	// the controller does not cache every pod of the namespace for it.
-	pods, err := rc.c.kube.CoreV1().Pods(rc.ro.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	pods, err := rc.c.api.ListPods(ctx, rc.ro.Namespace, sel.String())
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (rc *rolloutCtx) reconcileRestart(ctx context.Context) error {
 	if canary.SumAvailable(rc.all) < canary.Replicas(rc.ro) {
 		return nil
 	}
-	err = rc.c.kube.CoreV1().Pods(rc.ro.Namespace).Delete(ctx, old[0], metav1.DeleteOptions{})
+	err = rc.c.api.DeletePod(ctx, rc.ro.Namespace, old[0])
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}

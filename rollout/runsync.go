@@ -30,7 +30,7 @@ func (c *Controller) syncAnalysisRun(ctx context.Context, ref cache.ObjectName) 
 	res := c.engine.Reconcile(ctx, run)
 	out := res.Run
 	if !equality.Semantic.DeepEqual(run.Status, out.Status) {
-		updated, err := c.argo.UpdateAnalysisRunStatus(ctx, out)
+		updated, err := c.api.UpdateAnalysisRunStatus(ctx, out)
 		if apierrors.IsNotFound(err) {
 			return 0, nil
 		}

@@ -6,30 +6,9 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 )
-
-// reconcileServices points the stable Service at the stable ReplicaSet and the canary Service
-// at the canary (at the stable after an abort), by injecting rollouts-pod-template-hash into
-// their selectors. A Service is switched only to a ReplicaSet with available pods.
-func (rc *rolloutCtx) reconcileServices(ctx context.Context) error {
-	c := rc.ro.Spec.Strategy.Canary
-	stable := rc.stableRS
-	if stable == nil {
-		stable = rc.newRS
-	}
-	if err := rc.pointService(ctx, c.StableService, stable); err != nil {
-		return err
-	}
-	target := rc.newRS
-	if rc.ro.Status.Abort && rc.stableRS != nil {
-		target = rc.stableRS
-	}
-	return rc.pointService(ctx, c.CanaryService, target)
-}
 
 func (rc *rolloutCtx) pointService(ctx context.Context, name string, rs *appsv1.ReplicaSet) error {
 	if name == "" || rs == nil {
@@ -55,8 +34,7 @@ func (rc *rolloutCtx) pointService(ctx context.Context, name string, rs *appsv1.
 		"metadata": map[string]any{"annotations": map[string]string{v1alpha1.ManagedByRolloutsKey: rc.ro.Name}},
 		"spec":     map[string]any{"selector": map[string]string{v1alpha1.DefaultRolloutUniqueLabelKey: hash}},
 	})
-	_, err = rc.c.kube.CoreV1().Services(svc.Namespace).Patch(ctx, name, types.MergePatchType, patch,
-		metav1.PatchOptions{FieldManager: FieldManager})
+	err = rc.c.api.PatchService(ctx, svc.Namespace, name, patch)
 	if err != nil {
 		return fmt.Errorf("switch service %q to %s: %w", name, hash, err)
 	}

@@ -14,10 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
-	"k8s.io/utils/ptr"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/rollout/canary"
 )
 
 // rolloutCtx is the state of one reconcile of one Rollout.
@@ -28,6 +26,9 @@ type rolloutCtx struct {
 
 	newRS, stableRS *appsv1.ReplicaSet
 	others, all     []*appsv1.ReplicaSet
+
+	// strategy reconciles what depends on spec.strategy; it is chosen once the spec is valid.
+	strategy strategy
 
 	abortMsg string
 	requeue  time.Duration
@@ -47,6 +48,11 @@ func (rc *rolloutCtx) requeueAt(t time.Time) { rc.requeueAfter(t.Sub(rc.c.now())
 func (rc *rolloutCtx) event(typ, reason, format string, args ...any) {
 	rc.c.recorder.Eventf(rc.ro, typ, reason, format, args...)
 	rc.c.metrics.countEvent(rc.ro.Namespace, rc.ro.Name, typ, reason)
+}
+
+// fullyPromoted: the stable ReplicaSet is the current pod template's.
+func (rc *rolloutCtx) fullyPromoted() bool {
+	return rc.ro.Status.StableRS != "" && rc.ro.Status.StableRS == rc.ro.Status.CurrentPodHash
 }
 
 func secondsDur(s int32) time.Duration { return time.Duration(s) * time.Second }
@@ -94,6 +100,9 @@ func (rc *rolloutCtx) reconcile(ctx context.Context) error {
 		return rc.invalid(ctx, msg)
 	}
 	rc.dropCond(v1alpha1.InvalidSpec)
+	if rc.strategy, err = rc.strategyFor(); err != nil {
+		return err
+	}
 	if err := rc.ensureNewRS(ctx, podHash); err != nil {
 		return rc.persistAnd(ctx, err)
 	}
@@ -107,8 +116,9 @@ func (rc *rolloutCtx) reconcile(ctx context.Context) error {
 	return rc.persistAnd(ctx, rc.progress(ctx))
 }
 
-// progress runs the canary machinery in Argo's order; the status is persisted by the caller
-// whatever happens, so that partial progress (weights, pauses, aborts) is recorded.
+// progress runs the strategy-independent steps and then the strategy, in Argo's order, and
+// writes conditions and phase; the status is persisted by the caller whatever happens, so that
+// partial progress (weights, pauses, aborts) is recorded.
 func (rc *rolloutCtx) progress(ctx context.Context) error {
 	rc.retryIfRequested()
 	if err := rc.reconcileRestart(ctx); err != nil {
@@ -117,27 +127,11 @@ func (rc *rolloutCtx) progress(ctx context.Context) error {
 	if err := rc.reconcileRevisionHistory(ctx); err != nil {
 		return err
 	}
-	if err := rc.reconcileServices(ctx); err != nil {
+	if err := rc.strategy.progress(ctx); err != nil {
 		return err
 	}
-	if err := rc.reconcileTraffic(ctx); err != nil {
-		return err
-	}
-	if err := rc.reconcileAnalysis(ctx); err != nil {
-		return err
-	}
-	if hasPause(rc.status.PauseConditions, v1alpha1.PauseReasonInconclusiveAnalysis) && !hasPause(rc.ro.Status.PauseConditions, v1alpha1.PauseReasonInconclusiveAnalysis) {
-		rc.finishStatus()
-		return nil
-	}
-	scaled, err := rc.reconcileReplicaSets(ctx)
-	if err != nil {
-		return err
-	}
-	if !scaled {
-		rc.reconcilePauseStep()
-	}
-	rc.finishStatus()
+	rc.updateConditions(rc.progressed())
+	rc.status.Phase, rc.status.Message = phase(rc.ro, rc.status)
 	return nil
 }
 
@@ -170,28 +164,17 @@ func (rc *rolloutCtx) invalid(ctx context.Context, msg string) error {
 	return rc.persist(ctx)
 }
 
-// resetForNewRevision starts a new revision: steps from 0, pauses, abort and analysis cleared.
-// Going back to the stable template skips the steps; the very first revision is stable at once.
+// resetForNewRevision starts a new revision: pauses and abort cleared, and the strategy's own
+// state reset. The very first revision is stable at once.
 func (rc *rolloutCtx) resetForNewRevision(podHash string) {
 	st := &rc.status
-	steps := int32(len(canary.Steps(rc.ro)))
 	st.CurrentPodHash, st.CurrentStepHash = podHash, StepHash(rc.ro)
 	st.PauseConditions, st.ControllerPause, st.Abort, st.AbortedAt, st.PromoteFull = nil, false, false, nil, false
-	st.Canary.CurrentStepAnalysisRunStatus, st.Canary.CurrentBackgroundAnalysisRunStatus = nil, nil
-	st.CurrentStepIndex = nil
-	if steps > 0 {
-		st.CurrentStepIndex = ptr.To[int32](0)
-	}
-	switch {
-	case st.StableRS == "":
+	first := st.StableRS == ""
+	if first {
 		st.StableRS = podHash
-		if steps > 0 {
-			st.CurrentStepIndex = &steps
-		}
-	case st.StableRS == podHash && steps > 0:
-		rc.event("Normal", "SkipSteps", "Rollback to stable ReplicaSets")
-		st.CurrentStepIndex = &steps
 	}
+	rc.strategy.startRevision(first)
 	rev := revisionOf(rc.newRS)
 	rc.event("Normal", "RolloutUpdated", "Rollout updated to revision %d", rev)
 	rc.updateConditions(true)
@@ -205,120 +188,6 @@ func (rc *rolloutCtx) retryIfRequested() {
 		rc.status.AbortedAt = nil
 		rc.event("Normal", "RolloutRetry", "Retrying Rollout after abort")
 	}
-}
-
-// finishStatus advances steps, promotes or records the abort, as Argo's syncRolloutStatusCanary.
-func (rc *rolloutCtx) finishStatus() {
-	st := &rc.status
-	steps := int32(len(canary.Steps(rc.ro)))
-	_, idx := canary.CurrentStep(rc.ro)
-	if rc.ro.Status.PromoteFull {
-		st.PauseConditions, st.ControllerPause, st.Abort, st.AbortedAt = nil, false, false, nil
-		if steps > 0 {
-			idx = &steps
-		}
-	}
-	switch {
-	case rc.promotionReason(idx, steps) != "":
-		rc.promote(rc.promotionReason(idx, steps), steps)
-	case st.Abort:
-		st.PauseConditions, st.ControllerPause = nil, false
-		if steps > 0 {
-			if st.StableRS == st.CurrentPodHash {
-				st.CurrentStepIndex = &steps
-			} else {
-				st.CurrentStepIndex = ptr.To[int32](0)
-			}
-		}
-		if !rc.ro.Status.Abort {
-			rc.event("Warning", reasonAborted, "Rollout aborted update to revision %d", revisionOf(rc.ro))
-		}
-	default:
-		st.CurrentStepIndex = rc.advance(idx, steps)
-	}
-	rc.updateConditions(rc.progressed())
-	st.Phase, st.Message = phase(rc.ro, *st)
-}
-
-// advance moves past the current step when it is complete.
-func (rc *rolloutCtx) advance(idx *int32, steps int32) *int32 {
-	if idx == nil || *idx >= steps || !rc.stepComplete() {
-		return idx
-	}
-	step := canary.Steps(rc.ro)[*idx]
-	next := *idx + 1
-	rc.status.Canary.CurrentStepAnalysisRunStatus = nil
-	rc.removePause(v1alpha1.PauseReasonCanaryPauseStep)
-	if len(rc.status.PauseConditions) == 0 {
-		rc.status.ControllerPause = false
-	}
-	rc.event("Normal", "RolloutStepCompleted", "Rollout step %d/%d completed (%s)", next, steps, canary.StepString(step))
-	rc.requeueAfter(10 * time.Millisecond)
-	return &next
-}
-
-func (rc *rolloutCtx) stepComplete() bool {
-	if rc.ro.Spec.Paused || rc.status.Abort {
-		return false
-	}
-	step, _ := canary.CurrentStep(rc.ro)
-	if step == nil {
-		return false
-	}
-	switch {
-	case step.Pause != nil:
-		return rc.pauseStepDone(step.Pause)
-	case step.SetCanaryScale != nil:
-		return canary.AtDesiredCounts(rc.ro, rc.newRS, rc.stableRS, rc.others, rc.status.Canary.Weights)
-	case step.SetWeight != nil:
-		if !canary.AtDesiredCounts(rc.ro, rc.newRS, rc.stableRS, rc.others, rc.status.Canary.Weights) {
-			return false
-		}
-		w := rc.status.Canary.Weights
-		if rc.trafficRouted() && (w == nil || w.Canary.Weight != *step.SetWeight || (w.Verified != nil && !*w.Verified)) {
-			return false
-		}
-		return true
-	case step.Analysis != nil:
-		s := rc.status.Canary.CurrentStepAnalysisRunStatus
-		return s != nil && s.Status == v1alpha1.AnalysisPhaseSuccessful
-	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
-		return true
-	}
-	return false
-}
-
-// promotionReason says why the canary becomes stable now ("" = not yet).
-func (rc *rolloutCtx) promotionReason(idx *int32, steps int32) string {
-	st := &rc.status
-	if st.StableRS == st.CurrentPodHash || st.Abort || rc.newRS == nil {
-		return ""
-	}
-	if rc.newRS.Status.AvailableReplicas < canary.Replicas(rc.ro) || rc.ro.Spec.Paused {
-		return ""
-	}
-	if rc.ro.Status.PromoteFull {
-		return "Full promotion requested"
-	}
-	if !(steps == 0 || (idx != nil && *idx == steps)) {
-		return ""
-	}
-	if w := st.Canary.Weights; rc.trafficRouted() && (w == nil || w.Canary.Weight != canary.MaxWeight(rc.ro) || (w.Verified != nil && !*w.Verified)) {
-		return ""
-	}
-	return fmt.Sprintf("Completed all %d canary steps", steps)
-}
-
-func (rc *rolloutCtx) promote(reason string, steps int32) {
-	st := &rc.status
-	st.PauseConditions, st.ControllerPause, st.Abort, st.AbortedAt, st.PromoteFull = nil, false, false, nil, false
-	st.CurrentStepIndex = nil
-	if steps > 0 {
-		st.CurrentStepIndex = &steps
-	}
-	st.StableRS = st.CurrentPodHash
-	rc.event("Normal", reasonCompleted, "Rollout completed update to revision %d (%s): %s", revisionOf(rc.newRS), st.CurrentPodHash, reason)
-	rc.requeueAfter(10 * time.Millisecond)
 }
 
 // progressed reports observable progress (for the progress deadline).
@@ -354,7 +223,7 @@ func (rc *rolloutCtx) persist(ctx context.Context) error {
 	}
 	ro := rc.ro.DeepCopy()
 	ro.Status = rc.status
-	updated, err := rc.c.argo.UpdateRolloutStatus(ctx, ro)
+	updated, err := rc.c.api.UpdateRolloutStatus(ctx, ro)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -376,7 +245,7 @@ func (rc *rolloutCtx) syncRevisionAnnotation(ctx context.Context) error {
 		return nil
 	}
 	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{v1alpha1.RevisionAnnotation: want}}})
-	if err := rc.c.argo.PatchRollout(ctx, rc.ro.Namespace, rc.ro.Name, patch); err != nil {
+	if err := rc.c.api.PatchRollout(ctx, rc.ro.Namespace, rc.ro.Name, patch); err != nil {
 		return fmt.Errorf("update revision annotation: %w", err)
 	}
 	if rc.ro.Annotations == nil {

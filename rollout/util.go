@@ -20,7 +20,7 @@ func everything() labels.Selector { return labels.Everything() }
 
 // secretValue reads a key of a Secret for valueFrom.secretKeyRef arguments.
 func (c *Controller) secretValue(ctx context.Context, ns, name, key string) (string, error) {
-	s, err := c.kube.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	s, err := c.api.GetSecret(ctx, ns, name)
 	if err != nil {
 		return "", err
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/klog/v2"
 
-	"github.com/nerve-rollouts/nerve/rollout/app"
+	"github.com/nerve-rollouts/nerve/cmd/nerve-controller/internal/app"
 )
 
 func main() {

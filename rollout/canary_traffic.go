@@ -42,20 +42,20 @@ type trafficPlan struct {
 }
 
 // planTraffic computes the desired weight and calls, following Argo's reconcileTrafficRouting.
-func (rc *rolloutCtx) planTraffic() trafficPlan {
-	ro := rc.ro
+func (cs *canaryStrategy) planTraffic() trafficPlan {
+	ro := cs.ro
 	maxW := canary.MaxWeight(ro)
 	step, idx := canary.CurrentStep(ro)
 	switch {
-	case rc.fullyPromoted():
+	case cs.fullyPromoted():
 		return trafficPlan{weight: 0, removeRoutes: true}
 	case ro.Status.Abort:
 		w := int32(0)
 		if ro.Spec.Strategy.Canary.DynamicStableScale {
-			w = rc.abortWeight()
+			w = cs.abortWeight()
 		}
 		return trafficPlan{weight: w, removeRoutes: true}
-	case rc.newRS == nil || rc.newRS.Status.AvailableReplicas == 0:
+	case cs.newRS == nil || cs.newRS.Status.AvailableReplicas == 0:
 		return trafficPlan{weight: 0, removeRoutes: true}
 	case ro.Status.PromoteFull:
 		// the weight moves only with canary capacity (dynamicStableScale) or stays where it is;
@@ -63,7 +63,7 @@ func (rc *rolloutCtx) planTraffic() trafficPlan {
 		// (never below the last setWeight already passed, should the recorded weight be stale)
 		w := max(weightOf(ro.Status.Canary.Weights), passedWeight(ro, idx))
 		if ro.Spec.Strategy.Canary.DynamicStableScale {
-			w = maxW * rc.newRS.Status.AvailableReplicas / canary.Replicas(ro)
+			w = maxW * cs.newRS.Status.AvailableReplicas / canary.Replicas(ro)
 		}
 		return trafficPlan{weight: w, removeRoutes: true}
 	}
@@ -73,7 +73,7 @@ func (rc *rolloutCtx) planTraffic() trafficPlan {
 	}
 	steps := canary.Steps(ro)
 	switch {
-	case !canary.AtDesiredCounts(ro, rc.newRS, rc.stableRS, rc.others, ro.Status.Canary.Weights):
+	case !canary.AtDesiredCounts(ro, cs.newRS, cs.stableRS, cs.others, ro.Status.Canary.Weights):
 		p.weight = 0
 		for i := *idx - 1; i >= 0; i-- {
 			if w := steps[i].SetWeight; w != nil {
@@ -107,117 +107,117 @@ func passedWeight(ro *v1alpha1.Rollout, idx *int32) int32 {
 
 // abortWeight is the canary weight after an abort with dynamicStableScale: what the stable's
 // available capacity cannot yet absorb.
-func (rc *rolloutCtx) abortWeight() int32 {
-	if rc.stableRS == nil {
+func (cs *canaryStrategy) abortWeight() int32 {
+	if cs.stableRS == nil {
 		return 0
 	}
-	total, maxW := canary.Replicas(rc.ro), canary.MaxWeight(rc.ro)
+	total, maxW := canary.Replicas(cs.ro), canary.MaxWeight(cs.ro)
 	if total == 0 {
 		return 0
 	}
-	avail := min(rc.stableRS.Status.AvailableReplicas, total)
+	avail := min(cs.stableRS.Status.AvailableReplicas, total)
 	return maxW - int32(float64(avail)/float64(total)*float64(maxW))
 }
 
 // reconcileTraffic drives every router plugin, in Argo's order: header/mirror route of the
 // current step, UpdateHash, SetWeight, VerifyWeight. Weights are written to the new status.
-func (rc *rolloutCtx) reconcileTraffic(ctx context.Context) error {
-	names := routerNames(rc.ro)
+func (cs *canaryStrategy) reconcileTraffic(ctx context.Context) error {
+	names := routerNames(cs.ro)
 	if len(names) == 0 {
 		return nil
 	}
-	plan := rc.planTraffic()
-	if !rc.stableHasCapacity(plan.weight) {
+	plan := cs.planTraffic()
+	if !cs.stableHasCapacity(plan.weight) {
 		klog.FromContext(ctx).V(2).Info("stable lacks capacity for weight; not changing traffic", "weight", plan.weight)
-		rc.requeueAfter(time.Second)
+		cs.requeueAfter(time.Second)
 		return nil
 	}
-	canaryHash, stableHash := rsHash(rc.newRS), rc.ro.Status.StableRS
+	canaryHash, stableHash := rsHash(cs.newRS), cs.ro.Status.StableRS
 	if stableHash == "" {
 		stableHash = canaryHash
 	}
 	verified := true
 	for _, name := range names {
-		ok, err := rc.driveRouter(ctx, name, plan, canaryHash, stableHash)
+		ok, err := cs.driveRouter(ctx, name, plan, canaryHash, stableHash)
 		if err != nil {
 			return err
 		}
 		verified = verified && ok
 	}
-	rc.recordWeights(plan, canaryHash, stableHash, verified)
+	cs.recordWeights(plan, canaryHash, stableHash, verified)
 	return nil
 }
 
-func (rc *rolloutCtx) stableHasCapacity(weight int32) bool {
-	if rc.stableRS == nil || !canary.StableDistinct(rc.newRS, rc.stableRS) || !rc.ro.Spec.Strategy.Canary.DynamicStableScale {
+func (cs *canaryStrategy) stableHasCapacity(weight int32) bool {
+	if cs.stableRS == nil || !canary.StableDistinct(cs.newRS, cs.stableRS) || !cs.ro.Spec.Strategy.Canary.DynamicStableScale {
 		return true
 	}
-	need := canary.WeightToReplicas(canary.Replicas(rc.ro), canary.MaxWeight(rc.ro)-weight, canary.MaxWeight(rc.ro))
-	return rc.stableRS.Status.AvailableReplicas >= need || rc.ro.Status.Abort
+	need := canary.WeightToReplicas(canary.Replicas(cs.ro), canary.MaxWeight(cs.ro)-weight, canary.MaxWeight(cs.ro))
+	return cs.stableRS.Status.AvailableReplicas >= need || cs.ro.Status.Abort
 }
 
-func (rc *rolloutCtx) driveRouter(ctx context.Context, name string, plan trafficPlan, canaryHash, stableHash string) (bool, error) {
-	r, err := rc.c.plugins.TrafficRouter(ctx, name)
+func (cs *canaryStrategy) driveRouter(ctx context.Context, name string, plan trafficPlan, canaryHash, stableHash string) (bool, error) {
+	r, err := cs.c.plugins.TrafficRouter(ctx, name)
 	if err != nil {
-		rc.event("Warning", "TrafficRoutingError", "failed to get traffic router plugin %s: %v", name, err)
+		cs.event("Warning", "TrafficRoutingError", "failed to get traffic router plugin %s: %v", name, err)
 		return false, fmt.Errorf("failed to get traffic router plugin %s: %w", name, err)
 	}
 	if typ, err := r.Type(ctx); err == nil {
 		klog.FromContext(ctx).V(4).Info("reconciling traffic router", "plugin", name, "type", typ, "weight", plan.weight)
 	}
-	ro := rc.routerView()
+	ro := cs.routerView()
 	if plan.removeRoutes {
 		if err := r.RemoveManagedRoutes(ctx, ro); err != nil {
-			return false, rc.routerErr(name, "failed to remove managed routes", err)
+			return false, cs.routerErr(name, "failed to remove managed routes", err)
 		}
 	}
 	if plan.headerRoute != nil {
 		if err := r.SetHeaderRoute(ctx, ro, plan.headerRoute); err != nil {
-			return false, rc.routerErr(name, "failed to set header route", err)
+			return false, cs.routerErr(name, "failed to set header route", err)
 		}
 	}
 	if plan.mirrorRoute != nil {
 		if err := r.SetMirrorRoute(ctx, ro, plan.mirrorRoute); err != nil {
-			return false, rc.routerErr(name, "failed to set mirror route", err)
+			return false, cs.routerErr(name, "failed to set mirror route", err)
 		}
 	}
 	if err := r.UpdateHash(ctx, ro, canaryHash, stableHash, nil); err != nil {
-		return false, rc.routerErr(name, "failed to update hash", err)
+		return false, cs.routerErr(name, "failed to update hash", err)
 	}
 	if err := r.SetWeight(ctx, ro, plan.weight, nil); err != nil {
-		return false, rc.routerErr(name, "failed to set weight", err)
+		return false, cs.routerErr(name, "failed to set weight", err)
 	}
 	if !plan.verify {
 		return true, nil
 	}
 	v, err := r.VerifyWeight(ctx, ro, plan.weight, nil)
 	if err != nil {
-		rc.event("Warning", "WeightVerifyError", "Failed to verify weight: %v", err)
+		cs.event("Warning", "WeightVerifyError", "Failed to verify weight: %v", err)
 		return true, nil
 	}
 	if v == plugins.NotVerified {
-		rc.requeueAfter(VerifyRetryInterval)
+		cs.requeueAfter(VerifyRetryInterval)
 		return false, nil
 	}
 	return true, nil
 }
 
-func (rc *rolloutCtx) routerErr(name, what string, err error) error {
-	rc.event("Warning", "TrafficRoutingError", "%s via plugin %s: %v", what, name, err)
+func (cs *canaryStrategy) routerErr(name, what string, err error) error {
+	cs.event("Warning", "TrafficRoutingError", "%s via plugin %s: %v", what, name, err)
 	return fmt.Errorf("%s via plugin %s: %w", what, name, err)
 }
 
 // routerView is the Rollout sent to routers: the stored object with the status written so far,
 // so that plugins see status.canary.weights as Argo sends it.
-func (rc *rolloutCtx) routerView() *v1alpha1.Rollout {
-	ro := rc.ro.DeepCopy()
-	ro.Status.CurrentPodHash = rc.status.CurrentPodHash
+func (cs *canaryStrategy) routerView() *v1alpha1.Rollout {
+	ro := cs.ro.DeepCopy()
+	ro.Status.CurrentPodHash = cs.status.CurrentPodHash
 	return ro
 }
 
-func (rc *rolloutCtx) recordWeights(plan trafficPlan, canaryHash, stableHash string, verified bool) {
-	c := rc.ro.Spec.Strategy.Canary
-	maxW := canary.MaxWeight(rc.ro)
+func (cs *canaryStrategy) recordWeights(plan trafficPlan, canaryHash, stableHash string, verified bool) {
+	c := cs.ro.Spec.Strategy.Canary
+	maxW := canary.MaxWeight(cs.ro)
 	w := &v1alpha1.TrafficWeights{
 		Canary: v1alpha1.WeightDestination{Weight: plan.weight, ServiceName: c.CanaryService, PodTemplateHash: canaryHash},
 		Stable: v1alpha1.WeightDestination{Weight: maxW - plan.weight, ServiceName: c.StableService, PodTemplateHash: stableHash},
@@ -225,11 +225,11 @@ func (rc *rolloutCtx) recordWeights(plan trafficPlan, canaryHash, stableHash str
 	if plan.verify {
 		w.Verified = ptr.To(verified)
 	}
-	old := rc.ro.Status.Canary.Weights
+	old := cs.ro.Status.Canary.Weights
 	if old == nil || old.Canary.Weight != w.Canary.Weight {
-		rc.event("Normal", "TrafficWeightUpdated", "Traffic weight updated from %d to %d", weightOf(old), plan.weight)
+		cs.event("Normal", "TrafficWeightUpdated", "Traffic weight updated from %d to %d", weightOf(old), plan.weight)
 	}
-	rc.status.Canary.Weights = w
+	cs.status.Canary.Weights = w
 }
 
 func weightOf(w *v1alpha1.TrafficWeights) int32 {
