@@ -3,7 +3,6 @@ package rollout
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"k8s.io/klog/v2"
@@ -12,25 +11,12 @@ import (
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/plugins"
 	"github.com/nerve-rollouts/nerve/rollout/canary"
+	"github.com/nerve-rollouts/nerve/rollout/rules"
 )
 
 // VerifyRetryInterval is the requeue delay after an unverified weight (Argo's default 10s is
 // long for a plugin that verifies quickly; nerve retries sooner).
 const VerifyRetryInterval = 2 * time.Second
-
-// routerNames lists trafficRouting.plugins keys in a stable order.
-func routerNames(ro *v1alpha1.Rollout) []string {
-	c := ro.Spec.Strategy.Canary
-	if c == nil || c.TrafficRouting == nil {
-		return nil
-	}
-	names := make([]string, 0, len(c.TrafficRouting.Plugins))
-	for n := range c.TrafficRouting.Plugins {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
 
 // trafficPlan is what one reconcile asks of every router.
 type trafficPlan struct {
@@ -122,7 +108,7 @@ func (cs *canaryStrategy) abortWeight() int32 {
 // reconcileTraffic drives every router plugin, in Argo's order: header/mirror route of the
 // current step, UpdateHash, SetWeight, VerifyWeight. Weights are written to the new status.
 func (cs *canaryStrategy) reconcileTraffic(ctx context.Context) error {
-	names := routerNames(cs.ro)
+	names := rules.RouterNames(cs.ro)
 	if len(names) == 0 {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/rollout/canary"
+	"github.com/nerve-rollouts/nerve/rollout/rules"
 )
 
 // Condition reasons and messages as Argo writes them (utils/conditions).
@@ -18,8 +19,8 @@ const (
 	reasonNewRSAvailable   = "NewReplicaSetAvailable"
 	reasonPaused           = "RolloutPaused"
 	reasonResumed          = "RolloutResumed"
-	reasonAborted          = "RolloutAborted"
-	reasonTimedOut         = "ProgressDeadlineExceeded"
+	reasonAborted          = rules.ReasonRolloutAborted
+	reasonTimedOut         = rules.ReasonTimedOut
 	reasonCompleted        = "RolloutCompleted"
 	reasonNotCompleted     = "RolloutNotCompleted"
 	reasonHealthy          = "RolloutHealthy"
@@ -155,35 +156,6 @@ func (rc *rolloutCtx) timedOut(cur *v1alpha1.RolloutCondition, progressed bool) 
 	}
 	rc.requeueAt(deadline.Add(secondsDur(1)))
 	return false
-}
-
-// phase computes status.phase and status.message as Argo's CalculateRolloutPhase does.
-func phase(ro *v1alpha1.Rollout, st v1alpha1.RolloutStatus) (v1alpha1.RolloutPhase, string) {
-	for _, c := range st.Conditions {
-		if c.Type == v1alpha1.InvalidSpec && c.Status == corev1.ConditionTrue {
-			return v1alpha1.RolloutPhaseDegraded, "InvalidSpec: " + c.Message
-		}
-		if c.Reason == reasonAborted || c.Reason == reasonTimedOut {
-			return v1alpha1.RolloutPhaseDegraded, c.Reason + ": " + c.Message
-		}
-	}
-	switch {
-	case ro.Spec.Paused:
-		return v1alpha1.RolloutPhasePaused, "manually paused"
-	case len(st.PauseConditions) > 0:
-		return v1alpha1.RolloutPhasePaused, string(st.PauseConditions[0].Reason)
-	case ro.Spec.RestartAt != nil && (st.RestartedAt == nil || !ro.Spec.RestartAt.Equal(st.RestartedAt)):
-		return v1alpha1.RolloutPhaseProgressing, "rollout is restarting"
-	case st.UpdatedReplicas < canary.Replicas(ro):
-		return v1alpha1.RolloutPhaseProgressing, "more replicas need to be updated"
-	case st.AvailableReplicas < st.UpdatedReplicas:
-		return v1alpha1.RolloutPhaseProgressing, "updated replicas are still becoming available"
-	case ro.Spec.Strategy.Canary != nil && ro.Spec.Strategy.Canary.TrafficRouting == nil && st.Replicas > st.UpdatedReplicas:
-		return v1alpha1.RolloutPhaseProgressing, "old replicas are pending termination"
-	case st.StableRS == "" || st.StableRS != st.CurrentPodHash:
-		return v1alpha1.RolloutPhaseProgressing, "waiting for all steps to complete"
-	}
-	return v1alpha1.RolloutPhaseHealthy, ""
 }
 
 func reconcileErrMsg(err error) string {

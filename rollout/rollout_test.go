@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/rollout/rules"
 )
 
 func TestPodTemplateHashStableAndCollision(t *testing.T) {
@@ -66,7 +67,7 @@ func TestPhase(t *testing.T) {
 		{"steps", v1alpha1.RolloutStatus{StableRS: "a", CurrentPodHash: "b", Replicas: 2, UpdatedReplicas: 2, AvailableReplicas: 2}, v1alpha1.RolloutPhaseProgressing, "waiting for all steps to complete"},
 	}
 	for _, c := range cases {
-		p, m := phase(ro, c.st)
+		p, m := rules.Phase(ro, c.st)
 		if p != c.phase || m != c.msg {
 			t.Errorf("%s: %s %q want %s %q", c.name, p, m, c.phase, c.msg)
 		}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/rollout/rules"
 )
 
 // rolloutCtx is the state of one reconcile of one Rollout.
@@ -131,7 +132,7 @@ func (rc *rolloutCtx) progress(ctx context.Context) error {
 		return err
 	}
 	rc.updateConditions(rc.progressed())
-	rc.status.Phase, rc.status.Message = phase(rc.ro, rc.status)
+	rc.status.Phase, rc.status.Message = rules.Phase(rc.ro, rc.status)
 	return nil
 }
 
@@ -178,7 +179,7 @@ func (rc *rolloutCtx) resetForNewRevision(podHash string) {
 	rev := revisionOf(rc.newRS)
 	rc.event("Normal", "RolloutUpdated", "Rollout updated to revision %d", rev)
 	rc.updateConditions(true)
-	st.Phase, st.Message = phase(rc.ro, *st)
+	st.Phase, st.Message = rules.Phase(rc.ro, *st)
 	rc.requeueAfter(10 * time.Millisecond)
 }
 
@@ -204,7 +205,7 @@ func (rc *rolloutCtx) persistAnd(ctx context.Context, err error) error {
 		rc.setCond(v1alpha1.RolloutProgressing, corev1.ConditionTrue, reasonReconcileError, reconcileErrMsg(err), false)
 	}
 	if err != nil {
-		rc.status.Phase, rc.status.Message = phase(rc.ro, rc.status)
+		rc.status.Phase, rc.status.Message = rules.Phase(rc.ro, rc.status)
 		if perr := rc.persist(ctx); perr != nil {
 			klog.FromContext(ctx).Error(perr, "persist status after error")
 		}
@@ -216,7 +217,7 @@ func (rc *rolloutCtx) persistAnd(ctx context.Context, err error) error {
 // persist writes the status subresource when it changed.
 func (rc *rolloutCtx) persist(ctx context.Context) error {
 	if rc.status.Phase == "" || getCond(&rc.status, v1alpha1.InvalidSpec) != nil {
-		rc.status.Phase, rc.status.Message = phase(rc.ro, rc.status)
+		rc.status.Phase, rc.status.Message = rules.Phase(rc.ro, rc.status)
 	}
 	if equality.Semantic.DeepEqual(rc.ro.Status, rc.status) {
 		return nil
