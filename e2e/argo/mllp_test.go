@@ -19,7 +19,7 @@ import (
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/e2e/framework"
-	"github.com/nerve-rollouts/nerve/hack/demo/launcher"
+	"github.com/nerve-rollouts/nerve/e2e/framework/launcher"
 	"github.com/nerve-rollouts/nerve/router/mllp"
 	"github.com/nerve-rollouts/nerve/router/mllp/api"
 	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
@@ -84,7 +84,7 @@ func (p *podBackends) closeAll() {
 }
 
 // mllpSite is one namespace's MLLP data plane: the MLLPRoute, its Services, a backend per pod
-// (started by the demo's launcher from the pods on the fake nodes), two nerve-mllp-proxy
+// (started by e2e/framework/launcher from the pods on the fake nodes), two nerve-mllp-proxy
 // processes in watch mode and HL7 senders through both.
 type mllpSite struct {
 	s        *suite

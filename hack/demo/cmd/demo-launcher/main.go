@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/nerve-rollouts/nerve/hack/demo/launcher"
+	"github.com/nerve-rollouts/nerve/e2e/framework/launcher"
 )
 
 func main() {
