@@ -22,7 +22,6 @@ import (
 	"github.com/nerve-rollouts/nerve/e2e/framework/launcher"
 	"github.com/nerve-rollouts/nerve/router/mllp"
 	"github.com/nerve-rollouts/nerve/router/mllp/api"
-	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
 	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
@@ -174,7 +173,7 @@ func (m *mllpSite) startTraffic() func() *mllptest.Result {
 	results := make([]*mllptest.Result, len(m.proxies))
 	for i, addr := range m.proxies {
 		opts := mllptest.SenderOptions{Addr: addr, Senders: 2, Reconnect: true,
-			Gen: hl7gen.Options{Seed: uint64(7 + i), Patients: 20000, IDPrefix: string(rune('A' + i))}}
+			Gen: mllptest.GenOptions{Seed: uint64(7 + i), Patients: 20000, IDPrefix: string(rune('A' + i))}}
 		wg.Go(func() { results[i], _ = mllptest.RunSenders(ctx, opts) }) // Reconnect: errors are counted
 	}
 	var once sync.Once
