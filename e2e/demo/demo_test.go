@@ -37,14 +37,14 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// buildDemo builds the demo's programs into one directory.
+// buildDemo builds the demo's program (nerve-demo) into a directory.
 func buildDemo(t *testing.T, root string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", dir+"/", "./hack/demo/cmd/...")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", filepath.Join(dir, "nerve-demo"), "./hack/demo/cmd/nerve-demo")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./hack/demo/cmd/...: %v\n%s", err, out)
+		t.Fatalf("go build ./hack/demo/cmd/nerve-demo: %v\n%s", err, out)
 	}
 	return dir
 }

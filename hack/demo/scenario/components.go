@@ -29,7 +29,9 @@ const (
 )
 
 func (r *runner) nerveBin(name string) string { return filepath.Join(r.cfg.Bin, name) }
-func (r *runner) demoBin(name string) string  { return filepath.Join(r.cfg.DemoBin, name) }
+
+// demoProgram is the nerve-demo program, whose subcommands are the demo's processes.
+func (r *runner) demoProgram() string { return filepath.Join(r.cfg.DemoBin, "nerve-demo") }
 
 // registerPlugins applies argo-rollouts-config exactly as `kubectl nerve
 // plugins config --dir` prints it for a snapshot of bin/plugins (real sha256s,
@@ -157,17 +159,17 @@ func (r *runner) startController() error {
 
 func (r *runner) startLauncher(ctx context.Context) error {
 	args := []string{
+		"launcher",
 		"--kubeconfig", r.cfg.Kubeconfig,
 		"--namespace", r.cfg.Namespace,
 		"--selector", PodSelector,
 		"--port", strconv.Itoa(MLLPPort),
 		"--address-map", filepath.Join(r.cfg.RunDir, addressMapFile),
-		"--listener", r.demoBin("demo-listener"),
 		"--log-dir", r.cfg.RunDir,
 		"--pid-dir", r.cfg.PidDir,
 		"--port-base", strconv.Itoa(PortBase),
 	}
-	p, err := r.start("launcher", r.demoBin("demo-launcher"), args)
+	p, err := r.start("launcher", r.demoProgram(), args)
 	if err != nil {
 		return err
 	}
@@ -250,6 +252,7 @@ func waitDial(ctx context.Context, addr string, within time.Duration) error {
 
 func (r *runner) startGenerator() error {
 	args := []string{
+		"generator",
 		"--addr", r.proxyAddr,
 		"--senders", strconv.Itoa(r.cfg.Senders),
 		"--patients", strconv.Itoa(r.cfg.Patients),
@@ -257,7 +260,7 @@ func (r *runner) startGenerator() error {
 		"--run-id", "NRV" + r.runID,
 		"--log", filepath.Join(r.cfg.RunDir, generatorLogName),
 	}
-	_, err := r.start("generator", r.demoBin("demo-generator"), args)
+	_, err := r.start("generator", r.demoProgram(), args)
 	return err
 }
 
