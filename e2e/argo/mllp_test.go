@@ -19,10 +19,9 @@ import (
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/e2e/framework"
-	"github.com/nerve-rollouts/nerve/hack/demo/launcher"
+	"github.com/nerve-rollouts/nerve/e2e/framework/launcher"
 	"github.com/nerve-rollouts/nerve/router/mllp"
 	"github.com/nerve-rollouts/nerve/router/mllp/api"
-	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
 	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
@@ -84,7 +83,7 @@ func (p *podBackends) closeAll() {
 }
 
 // mllpSite is one namespace's MLLP data plane: the MLLPRoute, its Services, a backend per pod
-// (started by the demo's launcher from the pods on the fake nodes), two nerve-mllp-proxy
+// (started by e2e/framework/launcher from the pods on the fake nodes), two nerve-mllp-proxy
 // processes in watch mode and HL7 senders through both.
 type mllpSite struct {
 	s        *suite
@@ -174,7 +173,7 @@ func (m *mllpSite) startTraffic() func() *mllptest.Result {
 	results := make([]*mllptest.Result, len(m.proxies))
 	for i, addr := range m.proxies {
 		opts := mllptest.SenderOptions{Addr: addr, Senders: 2, Reconnect: true,
-			Gen: hl7gen.Options{Seed: uint64(7 + i), Patients: 20000, IDPrefix: string(rune('A' + i))}}
+			Gen: mllptest.GenOptions{Seed: uint64(7 + i), Patients: 20000, IDPrefix: string(rune('A' + i))}}
 		wg.Go(func() { results[i], _ = mllptest.RunSenders(ctx, opts) }) // Reconnect: errors are counted
 	}
 	var once sync.Once

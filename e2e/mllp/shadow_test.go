@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nerve-rollouts/nerve/e2e/framework"
-	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
 	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
@@ -64,7 +63,7 @@ func TestShadowMirrorNeedsLabel(t *testing.T) {
 	send := func(n int) {
 		t.Helper()
 		res, err := mllptest.RunSenders(t.Context(), mllptest.SenderOptions{Addr: listen, Messages: n,
-			Gen: hl7gen.Options{Seed: uint64(n)}})
+			Gen: mllptest.GenOptions{Seed: uint64(n)}})
 		if err != nil || res.Acked != int64(n) {
 			t.Fatalf("send: %v", err)
 		}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/nerve-rollouts/nerve/e2e/framework"
 	"github.com/nerve-rollouts/nerve/router/mllp/api"
-	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
 	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
@@ -151,7 +150,7 @@ func TestWatchMode(t *testing.T) {
 	var res *mllptest.Result
 	wg.Go(func() {
 		res, _ = mllptest.RunSenders(ctx, mllptest.SenderOptions{Addr: listen, Senders: 2, Reconnect: true,
-			Gen: hl7gen.Options{Seed: 3, Patients: 500}})
+			Gen: mllptest.GenOptions{Seed: 3, Patients: 500}})
 	})
 	t.Cleanup(func() { cancel(); wg.Wait() })
 

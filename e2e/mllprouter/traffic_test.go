@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nerve-rollouts/nerve/e2e/framework"
-	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
 	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
@@ -26,14 +25,14 @@ type traffic struct {
 }
 
 // startTraffic runs senders senders against each proxy; each proxy's senders have their own
-// control-id prefix (the proxy's index letter) and seed. Patients are synthetic (hl7gen).
+// control-id prefix (the proxy's index letter) and seed. Patients are synthetic (mllptest.Generator).
 func startTraffic(t *testing.T, proxies []*proxy, senders, patients int) *traffic {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	tr := &traffic{cancel: cancel}
 	for i, p := range proxies {
 		opts := mllptest.SenderOptions{Addr: p.listen, Senders: senders, Reconnect: true,
-			Gen: hl7gen.Options{Seed: uint64(100 + i), Patients: patients, IDPrefix: string(rune('A' + i))}}
+			Gen: mllptest.GenOptions{Seed: uint64(100 + i), Patients: patients, IDPrefix: string(rune('A' + i))}}
 		tr.wg.Go(func() {
 			res, _ := mllptest.RunSenders(ctx, opts) // Reconnect: errors are counted, not returned
 			tr.mu.Lock()
@@ -122,7 +121,7 @@ func checkDelivery(t *testing.T, res *mllptest.Result, backends ...*mllptest.Bac
 func splitID(t *testing.T, id string) (string, int) {
 	i := strings.LastIndexByte(id, '-')
 	if i < 0 {
-		t.Fatalf("control id %q not from hl7gen", id)
+		t.Fatalf("control id %q not from mllptest.Generator", id)
 	}
 	n, err := strconv.Atoi(id[i+1:])
 	if err != nil {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# run.sh is `make demo` (after `make build cluster-up`): it builds the demo's own
-# programs into .demo/bin and runs the scenario (hack/demo/scenario) with the local
-# control plane's environment. --bad ships a version whose listeners ACK 20 ms late
+# run.sh is `make demo` (after `make build cluster-up`): it builds the demo's
+# program into .demo/bin/nerve-demo and runs the scenario (nerve-demo run) with the
+# local control plane's environment. --bad ships a version whose listeners ACK 20 ms late
 # and expects the analysis to fail and the rollout to roll back. Every log of the
 # run is kept in .demo/run-<time>/ (.demo/last points at it); the summary at the end
 # is computed from those logs. Exit status: 0 when the outcome is the expected one
@@ -31,8 +31,8 @@ for b in kubectl-nerve nerve-controller nerve-mllp-proxy; do
 done
 
 mkdir -p .demo/bin .demo/pids
-echo "[demo] building the demo's programs into .demo/bin"
-go build -o .demo/bin/ ./hack/demo/cmd/...
+echo "[demo] building the demo's program into .demo/bin/nerve-demo"
+go build -o .demo/bin/nerve-demo ./hack/demo/cmd/nerve-demo
 
 run_dir=.demo/run-$(date -u +%Y%m%dT%H%M%SZ)
 [[ " ${args[*]-} " == *" --bad "* ]] && run_dir+=-bad
@@ -41,4 +41,4 @@ ln -sfn "$(basename "$run_dir")" .demo/last
 
 # If the driver dies without cleaning up, stop whatever it left.
 trap 'hack/demo/down.sh --processes-only >/dev/null 2>&1 || true' EXIT
-.demo/bin/nerve-demo --run-dir "$PWD/$run_dir" --pid-dir "$PWD/.demo/pids" ${args[@]+"${args[@]}"}
+.demo/bin/nerve-demo run --run-dir "$PWD/$run_dir" --pid-dir "$PWD/.demo/pids" ${args[@]+"${args[@]}"}

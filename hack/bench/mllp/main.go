@@ -23,7 +23,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
 	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
@@ -122,7 +121,7 @@ func load(ctx context.Context, args []string) error {
 
 func runRow(ctx context.Context, t target, n, round int, dur, warm time.Duration, size int) (row, error) {
 	res, err := mllptest.RunSenders(ctx, mllptest.SenderOptions{Addr: t.addr, Senders: n, Duration: dur, Warmup: warm,
-		Pool: 256, Gen: hl7gen.Options{Seed: uint64(round), Patients: 1000, TargetSize: size,
+		Pool: 256, Gen: mllptest.GenOptions{Seed: uint64(round), Patients: 1000, TargetSize: size,
 			Types: []string{"ADT^A01", "ORU^R01"}}})
 	if err != nil {
 		return row{}, err

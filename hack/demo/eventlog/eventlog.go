@@ -2,7 +2,7 @@
 // every message it sends and every ACK it gets, each listener logs every
 // message it receives, and the scenario logs the rollout's steps. The
 // summary is computed from these files only. No PHI is ever logged: message
-// control ids and patient ids appear only as mllpmsg.Key hashes.
+// control ids and patient ids appear only as mllptest.Key hashes.
 package eventlog
 
 import (
@@ -33,7 +33,7 @@ type Event struct {
 	Kind string `json:"ev"`
 	// T is the wall-clock time in Unix nanoseconds.
 	T int64 `json:"t"`
-	// ID is mllpmsg.Key(MSH-10); Patient is mllpmsg.Key(PID-3.1).
+	// ID is mllptest.Key(MSH-10); Patient is mllptest.Key(PID-3.1).
 	ID      string `json:"id,omitempty"`
 	Patient string `json:"pk,omitempty"`
 	// Seq is the per-patient sequence number (generator only).

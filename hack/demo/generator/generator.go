@@ -8,16 +8,14 @@
 package generator
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"time"
 
 	"github.com/nerve-rollouts/nerve/hack/demo/eventlog"
-	"github.com/nerve-rollouts/nerve/hack/demo/mllpmsg"
+	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
 // Config is the traffic shape.
@@ -74,7 +72,7 @@ func Run(ctx context.Context, cfg Config, log *eventlog.Writer) error {
 	var wg sync.WaitGroup
 	errs := make([]error, cfg.Senders)
 	for i := range cfg.Senders {
-		s := &sender{cfg: cfg, idx: i, log: log, seq: map[int]int64{}}
+		s := newSender(cfg, i, log)
 		wg.Go(func() { errs[i] = s.run(ctx, hard) })
 	}
 	wg.Wait()
@@ -82,13 +80,19 @@ func Run(ctx context.Context, cfg Config, log *eventlog.Writer) error {
 }
 
 type sender struct {
-	cfg  Config
-	idx  int
-	log  *eventlog.Writer
-	seq  map[int]int64
-	n    int64
-	conn net.Conn
-	r    *bufio.Reader
+	cfg    Config
+	idx    int
+	log    *eventlog.Writer
+	seq    map[int]int64
+	n      int64
+	gen    *mllptest.Generator
+	client *mllptest.Client
+}
+
+// newSender returns sender i; its messages are synthetic (mllptest.Generator).
+func newSender(cfg Config, i int, log *eventlog.Writer) *sender {
+	gen := mllptest.NewGenerator(mllptest.GenOptions{Seed: uint64(i), Patients: cfg.Patients, App: "NERVE-DEMO"})
+	return &sender{cfg: cfg, idx: i, log: log, seq: map[int]int64{}, gen: gen}
 }
 
 func (s *sender) name() string { return fmt.Sprintf("FAC%d", s.idx+1) }
@@ -119,13 +123,7 @@ func (s *sender) run(ctx, hard context.Context) error {
 		p := pats[(i*7919)%len(pats)]
 		s.seq[p]++
 		s.n++
-		m := mllpmsg.Message{
-			SendingFacility: s.name(),
-			ControlID:       fmt.Sprintf("%s-%d-%08d", s.cfg.RunID, s.idx+1, s.n),
-			PatientID:       fmt.Sprintf("DEMO%06d", p),
-			Type:            types[i%len(types)],
-			Time:            time.Now(),
-		}
+		m := s.gen.Render(types[i%len(types)], s.name(), fmt.Sprintf("%s-%d-%08d", s.cfg.RunID, s.idx+1, s.n), p)
 		if err := s.deliver(hard, m, s.seq[p]); err != nil {
 			return err
 		}
@@ -134,11 +132,10 @@ func (s *sender) run(ctx, hard context.Context) error {
 
 // deliver sends m until it is ACKed, resending after connection failures,
 // until hard ends (then the message stays unACKed and the summary shows it).
-func (s *sender) deliver(hard context.Context, m mllpmsg.Message, seq int64) error {
-	body := m.Bytes()
-	ev := eventlog.Event{ID: mllpmsg.Key(m.ControlID), Patient: mllpmsg.Key(m.PatientID), Seq: seq, Sender: s.name()}
+func (s *sender) deliver(hard context.Context, m mllptest.Message, seq int64) error {
+	ev := eventlog.Event{ID: mllptest.Key(m.ControlID), Patient: mllptest.Key(m.Patient), Seq: seq, Sender: s.name()}
 	for try := 1; hard.Err() == nil; try++ {
-		code, err := s.attempt(hard, body, m.ControlID, ev, try)
+		code, err := s.attempt(hard, m.Payload, ev, try)
 		if err == nil {
 			return s.log.Log(eventlog.Event{Kind: eventlog.KindAck, ID: ev.ID, Sender: ev.Sender, Code: code})
 		}
@@ -154,39 +151,33 @@ func (s *sender) deliver(hard context.Context, m mllpmsg.Message, seq int64) err
 	return nil
 }
 
-// attempt writes the message once on a (re)connected connection and reads its ACK.
-func (s *sender) attempt(ctx context.Context, body []byte, id string, ev eventlog.Event, try int) (string, error) {
-	if s.conn == nil {
-		var d net.Dialer
+// attempt sends the message once on a (re)connected connection and waits
+// for its ACK (MSA-2 = MSH-10, checked by the client).
+func (s *sender) attempt(ctx context.Context, body []byte, ev eventlog.Event, try int) (string, error) {
+	if s.client == nil {
 		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		c, err := d.DialContext(dctx, "tcp", s.cfg.Addr)
+		c, err := mllptest.DialContext(dctx, s.cfg.Addr, nil)
 		cancel()
 		if err != nil {
-			return "", fmt.Errorf("dial: %w", err)
+			return "", err
 		}
-		s.conn, s.r = c, bufio.NewReader(c)
+		c.Timeout = s.cfg.AckTimeout
+		s.client = c
 	}
 	ev.Kind, ev.Try = eventlog.KindSend, try
 	if err := s.log.Log(ev); err != nil {
 		return "", err
 	}
-	_ = s.conn.SetDeadline(time.Now().Add(s.cfg.AckTimeout))
-	if err := mllpmsg.WriteFrame(s.conn, body); err != nil {
-		return "", fmt.Errorf("write: %w", err)
-	}
-	ack, err := mllpmsg.ReadFrame(s.r)
+	_, code, err := s.client.Send(body)
 	if err != nil {
-		return "", fmt.Errorf("read ack: %w", err)
+		return "", fmt.Errorf("send: %w", err)
 	}
-	if got := mllpmsg.Field(ack, "MSA", 2); got != id {
-		return "", errors.New("ack for another message (MSA-2 != MSH-10)")
-	}
-	return mllpmsg.Field(ack, "MSA", 1), nil
+	return code, nil
 }
 
 func (s *sender) close() {
-	if s.conn != nil {
-		_ = s.conn.Close()
-		s.conn, s.r = nil, nil
+	if s.client != nil {
+		_ = s.client.Close()
+		s.client = nil
 	}
 }

@@ -7,17 +7,18 @@
 package listener
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nerve-rollouts/nerve/hack/demo/eventlog"
-	"github.com/nerve-rollouts/nerve/hack/demo/mllpmsg"
+	"github.com/nerve-rollouts/nerve/router/mllp/codec"
+	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
 // Config is a listener's behaviour, taken from its pod.
@@ -34,9 +35,10 @@ type Server struct {
 	cfg Config
 	log *eventlog.Writer
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+	ackSeq atomic.Uint64
 }
 
 // New returns a server that logs to log.
@@ -92,13 +94,16 @@ func (s *Server) unblockReads() {
 }
 
 func (s *Server) handle(ctx context.Context, c net.Conn) {
-	r := bufio.NewReaderSize(c, 64*1024)
+	d := codec.NewDecoder(c, codec.Options{})
 	for ctx.Err() == nil {
-		msg, err := mllpmsg.ReadFrame(r)
+		f, err := d.Next()
 		if err != nil {
 			return
 		}
-		if err := s.answer(c, msg); err != nil {
+		if f.Kind != codec.KindMessage {
+			continue
+		}
+		if err := s.answer(c, f.Payload); err != nil {
 			return
 		}
 	}
@@ -106,14 +111,14 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 
 // answer logs msg and writes its ACK. Frames without MSH-10 get no ACK.
 func (s *Server) answer(c net.Conn, msg []byte) error {
-	id := mllpmsg.Field(msg, "MSH", 10)
-	if id == "" {
+	h, err := codec.ParseHeader(msg, true)
+	if err != nil || len(h.ControlID) == 0 {
 		return nil
 	}
-	err := s.log.Log(eventlog.Event{
-		Kind: eventlog.KindRecv, ID: mllpmsg.Key(id),
-		Patient: mllpmsg.Key(mllpmsg.FirstComponent(mllpmsg.Field(msg, "PID", 3))),
-		Pod:     s.cfg.Pod, Hash: s.cfg.Hash, Version: s.cfg.Version,
+	id := string(h.ControlID)
+	err = s.log.Log(eventlog.Event{
+		Kind: eventlog.KindRecv, ID: mllptest.Key(id), Patient: mllptest.Key(string(h.PatientID)),
+		Pod: s.cfg.Pod, Hash: s.cfg.Hash, Version: s.cfg.Version,
 	})
 	if err != nil {
 		return errors.Join(errors.New("log"), err)
@@ -125,7 +130,8 @@ func (s *Server) answer(c net.Conn, msg []byte) error {
 	if errorShare(id) < s.cfg.ErrorRate {
 		code = "AE"
 	}
-	return mllpmsg.WriteFrame(c, mllpmsg.Ack(msg, code, time.Now()))
+	_, err = c.Write(mllptest.AppendACK(nil, h, h.ControlID, code, s.ackSeq.Add(1)))
+	return err
 }
 
 // errorShare maps a control id to [0,1) deterministically.

@@ -1,7 +1,6 @@
 package listener
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 	"time"
 
 	"github.com/nerve-rollouts/nerve/hack/demo/eventlog"
-	"github.com/nerve-rollouts/nerve/hack/demo/mllpmsg"
+	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
 type syncBuf struct {
@@ -43,23 +42,15 @@ func TestAnswersAndLogs(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 
-	c, err := net.Dial("tcp", ln.Addr().String())
+	c, err := mllptest.Dial(ln.Addr().String(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := bufio.NewReader(c)
+	gen := mllptest.NewGenerator(mllptest.GenOptions{})
 	for i := range 3 {
-		id := fmt.Sprintf("C%03d", i)
-		m := mllpmsg.Message{SendingFacility: "F", ControlID: id, PatientID: "PAT1", Type: "ADT^A01", Time: time.Now()}
-		if err := mllpmsg.WriteFrame(c, m.Bytes()); err != nil {
-			t.Fatal(err)
-		}
-		ack, err := mllpmsg.ReadFrame(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if mllpmsg.Field(ack, "MSA", 1) != "AA" || mllpmsg.Field(ack, "MSA", 2) != id {
-			t.Fatalf("ack %q", ack)
+		m := gen.Render("ADT^A01", "F", fmt.Sprintf("C%03d", i), 1)
+		if _, code, err := c.Send(m.Payload); err != nil || code != "AA" {
+			t.Fatalf("message %d: code %q, %v", i, code, err)
 		}
 	}
 	cancel()
@@ -69,7 +60,7 @@ func TestAnswersAndLogs(t *testing.T) {
 	_ = c.Close()
 	n := 0
 	if err := eventlog.Read(strings.NewReader(logs.String()), func(ev eventlog.Event) {
-		if ev.Kind != eventlog.KindRecv || ev.Pod != "p0" || ev.Hash != "h1" || ev.ID != mllpmsg.Key(fmt.Sprintf("C%03d", n)) || ev.Patient != mllpmsg.Key("PAT1") {
+		if ev.Kind != eventlog.KindRecv || ev.Pod != "p0" || ev.Hash != "h1" || ev.ID != mllptest.Key(fmt.Sprintf("C%03d", n)) || ev.Patient != mllptest.Key("P0000001") {
 			t.Errorf("event %+v", ev)
 		}
 		n++
@@ -79,7 +70,7 @@ func TestAnswersAndLogs(t *testing.T) {
 	if n != 3 {
 		t.Fatalf("logged %d", n)
 	}
-	if strings.Contains(logs.String(), "PAT1") || strings.Contains(logs.String(), "C001") {
+	if strings.Contains(logs.String(), "P0000001") || strings.Contains(logs.String(), "C001") {
 		t.Fatal("log holds raw identifiers")
 	}
 }

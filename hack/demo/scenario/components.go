@@ -1,9 +1,8 @@
 package scenario
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,16 +14,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"sigs.k8s.io/yaml"
 )
 
-// Plugin registry keys of argo-rollouts-config (Argo's format).
+// Names and ports of the scenario's components.
 const (
-	configMapName     = "argo-rollouts-config"
-	trafficRouterKey  = "trafficRouterPlugins"
-	metricProviderKey = "metricProviderPlugins"
-	addressMapFile    = "address-map"
+	configMapName  = "argo-rollouts-config"
+	addressMapFile = "address-map"
 	// PortBase is the launcher's port plan: pod IP 10.244.c.d listens on
 	// 127.0.0.1:PortBase+c*256+d.
 	PortBase            = 21000
@@ -34,12 +29,20 @@ const (
 )
 
 func (r *runner) nerveBin(name string) string { return filepath.Join(r.cfg.Bin, name) }
-func (r *runner) demoBin(name string) string  { return filepath.Join(r.cfg.DemoBin, name) }
 
-// registerPlugins applies argo-rollouts-config from `kubectl nerve plugins
-// config --dir bin/plugins` (real sha256s, file:// locations), falling back
-// to computing the checksums here when the CLI cannot.
+// demoProgram is the nerve-demo program, whose subcommands are the demo's processes.
+func (r *runner) demoProgram() string { return filepath.Join(r.cfg.DemoBin, "nerve-demo") }
+
+// registerPlugins applies argo-rollouts-config exactly as `kubectl nerve
+// plugins config --dir` prints it for a snapshot of bin/plugins (real sha256s,
+// file:// locations): the demo runs nerve's own router and metric provider
+// plugins and never builds the registry itself.
 func (r *runner) registerPlugins(ctx context.Context) error {
+	for _, p := range requiredPlugins() {
+		if _, err := os.Stat(filepath.Join(r.cfg.Bin, "plugins", p)); err != nil {
+			return fmt.Errorf("%s is missing: run make build", filepath.Join(r.cfg.Bin, "plugins", p))
+		}
+	}
 	// The plugin host checks each binary's sha256 at every start: register a
 	// snapshot of bin/plugins, so a concurrent `make build` cannot change a
 	// binary under a running demo.
@@ -47,19 +50,7 @@ func (r *runner) registerPlugins(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var cm []byte
-	if _, serr := os.Stat(filepath.Join(dir, "nerve-mllp")); serr != nil {
-		r.say("WARNING: bin/plugins/nerve-mllp is not built: registering the demo's stand-in router (hack/demo/mllpshim) as nerve/mllp")
-		cm, err = r.ownRegistry(dir, registryEntryFor("nerve/mllp", r.demoBin("demo-mllp-router")))
-	} else {
-		cmd := exec.CommandContext(ctx, r.nerveBin("kubectl-nerve"), "plugins", "config", "--dir", dir,
-			"--config-namespace", r.cfg.ControllerNamespace)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+r.cfg.Kubeconfig)
-		if cm, err = cmd.Output(); err != nil {
-			r.say("kubectl nerve plugins config failed (%v): computing the sha256s here", err)
-			cm, err = r.ownRegistry(dir)
-		}
-	}
+	cm, err := r.pluginsConfig(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -71,10 +62,23 @@ func (r *runner) registerPlugins(ctx context.Context) error {
 	return err
 }
 
-type registryEntry struct {
-	Name     string `json:"name"`
-	Location string `json:"location"`
-	SHA256   string `json:"sha256"`
+// requiredPlugins are the plugin binaries the scenario's Rollout uses
+// (nerve/mllp routes, nerve/prometheus measures).
+func requiredPlugins() []string { return []string{"nerve-mllp", "nerve-prometheus"} }
+
+// pluginsConfig is the ConfigMap `kubectl nerve plugins config` prints for dir;
+// its stderr is the error when it fails.
+func (r *runner) pluginsConfig(ctx context.Context, dir string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, r.nerveBin("kubectl-nerve"), "plugins", "config", "--dir", dir,
+		"--config-namespace", r.cfg.ControllerNamespace)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+r.cfg.Kubeconfig)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cm, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("kubectl nerve plugins config --dir %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
+	}
+	return cm, nil
 }
 
 // snapshotPlugins copies bin/plugins into the run directory (removed by cleanup).
@@ -116,81 +120,6 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// registryEntryFor describes one plugin binary (an error is kept for ownRegistry to report).
-func registryEntryFor(name, path string) func() (registryEntry, error) {
-	return func() (registryEntry, error) {
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return registryEntry{}, err
-		}
-		sum, err := fileSHA256(abs)
-		return registryEntry{Name: name, Location: "file://" + abs, SHA256: sum}, err
-	}
-}
-
-// ownRegistry builds the ConfigMap for the plugins in dir (nerve-<x> → nerve/<x>)
-// plus extra traffic routers.
-func (r *runner) ownRegistry(dir string, extraRouters ...func() (registryEntry, error)) ([]byte, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var routers, providers []registryEntry
-	for _, x := range extraRouters {
-		ent, err := x()
-		if err != nil {
-			return nil, err
-		}
-		routers = append(routers, ent)
-	}
-	for _, e := range entries {
-		name, ok := strings.CutPrefix(e.Name(), "nerve-")
-		if !ok || e.IsDir() || strings.Contains(name, ".") {
-			continue
-		}
-		path, err := filepath.Abs(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		sum, err := fileSHA256(path)
-		if err != nil {
-			return nil, err
-		}
-		ent := registryEntry{Name: "nerve/" + name, Location: "file://" + path, SHA256: sum}
-		if name == "prometheus" {
-			providers = append(providers, ent)
-		} else {
-			routers = append(routers, ent)
-		}
-	}
-	data := map[string]string{}
-	for key, list := range map[string][]registryEntry{trafficRouterKey: routers, metricProviderKey: providers} {
-		b, err := yaml.Marshal(list)
-		if err != nil {
-			return nil, err
-		}
-		data[key] = string(b)
-	}
-	return yaml.Marshal(map[string]any{
-		"apiVersion": "v1", "kind": "ConfigMap",
-		"metadata": map[string]any{"name": configMapName, "namespace": r.cfg.ControllerNamespace},
-		"data":     data,
-	})
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
 }
@@ -230,17 +159,17 @@ func (r *runner) startController() error {
 
 func (r *runner) startLauncher(ctx context.Context) error {
 	args := []string{
+		"launcher",
 		"--kubeconfig", r.cfg.Kubeconfig,
 		"--namespace", r.cfg.Namespace,
 		"--selector", PodSelector,
 		"--port", strconv.Itoa(MLLPPort),
 		"--address-map", filepath.Join(r.cfg.RunDir, addressMapFile),
-		"--listener", r.demoBin("demo-listener"),
 		"--log-dir", r.cfg.RunDir,
 		"--pid-dir", r.cfg.PidDir,
 		"--port-base", strconv.Itoa(PortBase),
 	}
-	p, err := r.start("launcher", r.demoBin("demo-launcher"), args)
+	p, err := r.start("launcher", r.demoProgram(), args)
 	if err != nil {
 		return err
 	}
@@ -323,6 +252,7 @@ func waitDial(ctx context.Context, addr string, within time.Duration) error {
 
 func (r *runner) startGenerator() error {
 	args := []string{
+		"generator",
 		"--addr", r.proxyAddr,
 		"--senders", strconv.Itoa(r.cfg.Senders),
 		"--patients", strconv.Itoa(r.cfg.Patients),
@@ -330,7 +260,7 @@ func (r *runner) startGenerator() error {
 		"--run-id", "NRV" + r.runID,
 		"--log", filepath.Join(r.cfg.RunDir, generatorLogName),
 	}
-	_, err := r.start("generator", r.demoBin("demo-generator"), args)
+	_, err := r.start("generator", r.demoProgram(), args)
 	return err
 }
 

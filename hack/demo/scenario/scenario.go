@@ -1,5 +1,5 @@
 // Package scenario is the demo's orchestration, shared by `make demo`
-// (hack/demo/cmd/nerve-demo) and the headless e2e test (e2e/demo): on the
+// (`nerve-demo run`, hack/demo/cmd/nerve-demo) and the headless e2e test (e2e/demo): on the
 // local control plane it starts nerve's controller with the plugins
 // registered through an argo-rollouts-config ConfigMap, the MLLP proxy, the
 // pod launcher (one real MLLP listener per Ready pod) and a generator of HL7
@@ -41,8 +41,8 @@ const (
 // Config is one run of the scenario.
 type Config struct {
 	// Repo is the repository root; Bin holds nerve's binaries (bin/, with
-	// plugins/), DemoBin the demo's own (demo-launcher, demo-listener,
-	// demo-generator).
+	// plugins/), DemoBin the demo's nerve-demo program (its launcher,
+	// listener and generator subcommands are the demo's processes).
 	Repo, Bin, DemoBin string
 	// Kubeconfig, PrometheusURL and TargetsDir come from .cluster/env.
 	Kubeconfig, PrometheusURL, TargetsDir string

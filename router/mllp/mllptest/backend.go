@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,7 +38,7 @@ type BackendOptions struct {
 }
 
 // Record is what a Backend remembers about one message; it holds no PHI:
-// KeyHash is a truncated SHA-256 of PID-3 (or "" without PID).
+// KeyHash is Key(PID-3 CX.1) (or "" without PID).
 type Record struct {
 	Backend   string
 	ControlID string // synthetic in tests; never log real ones
@@ -185,9 +184,9 @@ func (b *Backend) handle(p, out []byte, connID, seq int) ([]byte, error) {
 		ctl = append([]byte("WRONG"), ctl...)
 	}
 	if b.opts.CommitFirst && len(h.AcceptAckType) > 0 && len(h.AppAckType) > 0 {
-		out = b.appendACK(out, h, ctl, "CA")
+		out = AppendACK(out, h, ctl, "CA", b.ackSeq.Add(1))
 	}
-	return b.appendACK(out, h, ctl, b.code()), nil
+	return AppendACK(out, h, ctl, b.code(), b.ackSeq.Add(1)), nil
 }
 
 func (b *Backend) code() string {
@@ -204,29 +203,12 @@ func (b *Backend) code() string {
 	return "AA"
 }
 
-// appendACK appends <SB>MSH...MSA|code|ctl<EB><CR> (apps/facilities swapped).
-func (b *Backend) appendACK(out []byte, h codec.Header, ctl []byte, code string) []byte {
-	out = append(out, codec.SB)
-	out = append(out, "MSH|^~\\&|RECV|HOSP|"...)
-	out = append(out, h.SendingApp...)
-	out = append(out, '|')
-	out = append(out, h.SendingFacility...)
-	out = append(out, "|20260101000000||ACK|A"...)
-	out = strconv.AppendUint(out, b.ackSeq.Add(1), 10)
-	out = append(out, "|P|2.5\rMSA|"...)
-	out = append(out, code...)
-	out = append(out, '|')
-	out = append(out, ctl...)
-	return append(out, '\r', codec.EB, codec.CR)
-}
-
 func (b *Backend) record(h codec.Header, payload []byte, connID, seq int) {
 	ph := sha256.Sum256(payload)
 	r := Record{Backend: b.opts.Name, ControlID: string(h.ControlID), Type: string(h.MessageType),
 		Conn: connID, Seq: seq, At: time.Now(), PayloadHash: hex.EncodeToString(ph[:8])}
 	if h.HasPID {
-		sum := sha256.Sum256(append(append([]byte(nil), h.PatientID...), h.PatientIDAuth...))
-		r.KeyHash = hex.EncodeToString(sum[:8])
+		r.KeyHash = Key(string(h.PatientID))
 	}
 	b.mu.Lock()
 	b.records = append(b.records, r)

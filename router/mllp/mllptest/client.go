@@ -1,6 +1,7 @@
 package mllptest
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -23,12 +24,17 @@ type Client struct {
 
 // Dial connects to addr (127.0.0.1 only in tests). tlsConf may be nil.
 func Dial(addr string, tlsConf *tls.Config) (*Client, error) {
+	return DialContext(context.Background(), addr, tlsConf)
+}
+
+// DialContext is Dial bounded by ctx (a dial timeout, a stopping sender).
+func DialContext(ctx context.Context, addr string, tlsConf *tls.Config) (*Client, error) {
 	var c net.Conn
 	var err error
 	if tlsConf != nil {
-		c, err = tls.Dial("tcp", addr, tlsConf)
+		c, err = (&tls.Dialer{Config: tlsConf}).DialContext(ctx, "tcp", addr)
 	} else {
-		c, err = net.Dial("tcp", addr)
+		c, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)

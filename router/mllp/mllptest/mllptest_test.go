@@ -1,11 +1,12 @@
 package mllptest
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
 
-	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
+	"github.com/nerve-rollouts/nerve/router/mllp/codec"
 )
 
 func TestSendersAgainstBackend(t *testing.T) {
@@ -15,7 +16,7 @@ func TestSendersAgainstBackend(t *testing.T) {
 	}
 	defer func() { _ = b.Close() }()
 	res, err := RunSenders(context.Background(), SenderOptions{Addr: b.Addr(), Senders: 3, Messages: 100,
-		Gen: hl7gen.Options{Seed: 9, Patients: 20}})
+		Gen: GenOptions{Seed: 9, Patients: 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,5 +41,33 @@ func TestSendersAgainstBackend(t *testing.T) {
 	}
 	if res.Quantile(0.99) <= 0 {
 		t.Fatal("no latency recorded")
+	}
+}
+
+func TestKeyStableAndOpaque(t *testing.T) {
+	if Key("P1") != Key("P1") || Key("P1") == Key("P2") || len(Key("P1")) != 16 || strings.Contains(Key("P1"), "P1") {
+		t.Fatal("key")
+	}
+}
+
+func TestRenderAndACK(t *testing.T) {
+	m := NewGenerator(GenOptions{App: "APP"}).Render("ORU^R01", "FAC9", "CTL1", 42)
+	h, err := codec.ParseHeader(m.Payload, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(h.SendingFacility) != "FAC9" || string(h.ControlID) != "CTL1" || string(h.PatientID) != "P0000042" || m.Patient != "P0000042" {
+		t.Fatalf("header %+v", h)
+	}
+	ack := AppendACK(nil, h, h.ControlID, "AE", 7)
+	if ack[0] != codec.SB || ack[len(ack)-2] != codec.EB || ack[len(ack)-1] != codec.CR {
+		t.Fatalf("not framed: %q", ack)
+	}
+	code, id, err := codec.ParseACK(ack[1 : len(ack)-2])
+	if err != nil || string(code) != "AE" || string(id) != "CTL1" {
+		t.Fatalf("ack %q: %s %s %v", ack, code, id, err)
+	}
+	if !bytes.Equal(Frame(m.Payload)[1:len(m.Payload)+1], m.Payload) {
+		t.Fatal("frame")
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
 )
 
 // SenderOptions configure RunSenders.
@@ -24,7 +22,7 @@ type SenderOptions struct {
 	// Warmup excludes the first part of the run from latencies and counts.
 	Warmup time.Duration
 	// Gen configures each sender's generator; sender i uses Seed+i and IDPrefix "S<i>-".
-	Gen hl7gen.Options
+	Gen GenOptions
 	// Pool pre-generates this many messages per sender and cycles them (fast,
 	// for benchmarks; control ids repeat). 0 generates every message.
 	Pool int
@@ -96,8 +94,8 @@ func RunSenders(ctx context.Context, opts SenderOptions) (*Result, error) {
 
 type sender struct {
 	opts   SenderOptions
-	gen    *hl7gen.Generator
-	pool   []hl7gen.Message
+	gen    *Generator
+	pool   []Message
 	next   int
 	client *Client
 	res    *Result
@@ -107,7 +105,7 @@ func runSender(ctx context.Context, opts SenderOptions, i int, measureFrom time.
 	g := opts.Gen
 	g.Seed += uint64(i)
 	g.IDPrefix = fmt.Sprintf("%sS%d-", opts.Gen.IDPrefix, i)
-	s := &sender{opts: opts, gen: hl7gen.New(g), res: &Result{}}
+	s := &sender{opts: opts, gen: NewGenerator(g), res: &Result{}}
 	for range opts.Pool {
 		s.pool = append(s.pool, s.gen.Next())
 	}
@@ -119,7 +117,7 @@ func runSender(ctx context.Context, opts SenderOptions, i int, measureFrom time.
 	return s.res, err
 }
 
-func (s *sender) message() hl7gen.Message {
+func (s *sender) message() Message {
 	if len(s.pool) == 0 {
 		return s.gen.Next()
 	}
@@ -135,7 +133,7 @@ func (s *sender) close() {
 }
 
 func (s *sender) loop(ctx context.Context, measureFrom time.Time) error {
-	var m hl7gen.Message
+	var m Message
 	resend := false
 	for n := 0; s.opts.Messages == 0 || n < s.opts.Messages; {
 		if ctx.Err() != nil {
@@ -157,7 +155,7 @@ func (s *sender) loop(ctx context.Context, measureFrom time.Time) error {
 }
 
 // exchange sends one message; ok reports it was ACKed (any code).
-func (s *sender) exchange(m hl7gen.Message, measureFrom time.Time) (bool, error) {
+func (s *sender) exchange(m Message, measureFrom time.Time) (bool, error) {
 	if s.client == nil {
 		c, err := Dial(s.opts.Addr, s.opts.TLS)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
 	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
@@ -17,7 +16,7 @@ func BenchmarkProxyRoundTrip(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	res, err := mllptest.RunSenders(context.Background(), mllptest.SenderOptions{Addr: h.addr, Senders: senders,
-		Messages: max(b.N/senders, 1), Pool: 256, Gen: hl7gen.Options{TargetSize: 1000}})
+		Messages: max(b.N/senders, 1), Pool: 256, Gen: mllptest.GenOptions{TargetSize: 1000}})
 	if err != nil || res.Errors > 0 {
 		b.Fatal(err)
 	}

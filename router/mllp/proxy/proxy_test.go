@@ -14,7 +14,6 @@ import (
 
 	"github.com/nerve-rollouts/nerve/router/mllp/api"
 	"github.com/nerve-rollouts/nerve/router/mllp/codec"
-	"github.com/nerve-rollouts/nerve/router/mllp/hl7gen"
 	"github.com/nerve-rollouts/nerve/router/mllp/mllptest"
 )
 
@@ -28,7 +27,7 @@ func TestOrderingAndACKRelay(t *testing.T) {
 	// Pipeline 50 frames in one write: they must be forwarded one at a time, in order.
 	var all []byte
 	for i := range 50 {
-		all = append(all, hl7gen.Frame(msgFor(fmt.Sprintf("C%d", i), "F", "ADT^A01", "P1"))...)
+		all = append(all, mllptest.Frame(msgFor(fmt.Sprintf("C%d", i), "F", "ADT^A01", "P1"))...)
 	}
 	if _, err := c.Conn().Write(all); err != nil {
 		t.Fatal(err)
@@ -267,7 +266,7 @@ func TestBackendKillZeroLoss(t *testing.T) {
 	resCh := make(chan *mllptest.Result, 1)
 	go func() {
 		r, _ := mllptest.RunSenders(ctx, mllptest.SenderOptions{Addr: h.addr, Senders: 4, Messages: 300, Reconnect: true,
-			Gen: hl7gen.Options{Seed: 1, Patients: 50}})
+			Gen: mllptest.GenOptions{Seed: 1, Patients: 50}})
 		resCh <- r
 	}()
 	waitFor(t, func() bool { return h.canary.Count() > 50 }, "canary got %d", h.canary.Count)

@@ -3,8 +3,6 @@ package launcher
 import (
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -51,18 +49,5 @@ func (p PortPlan) WriteAddressMap(path string) error {
 			fmt.Fprintf(&b, "%s.%d.%d=127.0.0.1:%d\n", p.Prefix, c, d, p.Base+c*256+d)
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".addrmap-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.WriteString(b.String()); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return writeFileAtomic(path, []byte(b.String()))
 }

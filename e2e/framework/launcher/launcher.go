@@ -1,13 +1,18 @@
-// Package launcher is the demo's "kubelet" for MLLP backends: it watches the
-// Ready pods of the mllp-listener Rollout on the fake (kwok) nodes and runs
-// one real MLLP listener process per pod on a free 127.0.0.1 port, configured
-// from the pod template's env (NERVE_DEMO_ACK_DELAY_MS, NERVE_DEMO_ERROR_RATE,
-// NERVE_DEMO_VERSION). It keeps an address map file (pod IP:port →
-// 127.0.0.1:port) that nerve-mllp-proxy reloads, so the proxy reaches the
-// pods it finds through the Services' EndpointSlices without ever dialling a
-// 10.x address. When a pod goes (deleted, terminating or not Ready), its
-// listener keeps serving for a drain delay, so the proxy can finish and move
+// Package launcher is the stand-in kubelet for kwok's fake nodes, used by
+// the e2e tests (e2e/argo) and the demo (hack/demo): kwok marks pods Ready
+// without running anything, so the launcher watches the Ready pods matching
+// a selector and runs one real MLLP backend per pod on 127.0.0.1 through a
+// Starter (ExecStarter runs a listener process; tests start in-process
+// backends), configured from the pod template's env (NERVE_DEMO_ACK_DELAY_MS,
+// NERVE_DEMO_ERROR_RATE, NERVE_DEMO_VERSION). It keeps an address map file
+// (pod IP:port -> 127.0.0.1:port) that nerve-mllp-proxy reads, so the proxy
+// reaches the pods it finds through the Services' EndpointSlices without
+// ever dialling a 10.x address; with a PortPlan the map is the whole plan,
+// written once. When a pod goes (deleted, terminating or not Ready), its
+// backend keeps serving for a drain delay, so the proxy can finish and move
 // its connections, and is then stopped.
+//
+// The package carries no e2e build tag, so the demo program can import it.
 package launcher
 
 import (

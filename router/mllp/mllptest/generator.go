@@ -1,8 +1,4 @@
-// Package hl7gen is a deterministic HL7 v2 message generator for tests,
-// benchmarks and the demo: ADT^A01/A04/A08/A03 and ORU^R01 messages with
-// synthetic (non-PHI) names and identifiers, seeded so that the same options
-// always produce the same sequence.
-package hl7gen
+package mllptest
 
 import (
 	"fmt"
@@ -11,34 +7,36 @@ import (
 	"strings"
 )
 
-// Options configure a Generator.
-type Options struct {
+// GenOptions configure a Generator.
+type GenOptions struct {
 	Seed       uint64
 	Patients   int      // size of the synthetic patient pool (default 1000)
 	Facilities []string // MSH-4 values to draw from (default FAC1..FAC4)
 	App        string   // MSH-3 (default NERVEGEN)
-	// TargetSize pads each message with NTE/OBX text to about this many bytes (0: natural size).
+	// TargetSize pads each message with NTE text to about this many bytes (0: natural size).
 	TargetSize int
-	// Types limits the message types (default all of Types()).
+	// Types limits the message types (default all of MessageTypes()).
 	Types []string
 	// IDPrefix prefixes MSH-10 control ids (default "G") so several generators stay unique.
 	IDPrefix string
 }
 
-// Types returns the supported message types.
-func Types() []string { return []string{"ADT^A01", "ADT^A04", "ADT^A08", "ADT^A03", "ORU^R01"} }
+// MessageTypes returns the supported message types.
+func MessageTypes() []string {
+	return []string{"ADT^A01", "ADT^A04", "ADT^A08", "ADT^A03", "ORU^R01"}
+}
 
-// Generator produces messages. It is not safe for concurrent use; give each
-// sender its own (with distinct IDPrefix).
+// Generator produces synthetic messages, deterministically for a seed. It is
+// not safe for concurrent use; give each sender its own (with distinct IDPrefix).
 type Generator struct {
-	opts Options
+	opts GenOptions
 	rng  *rand.Rand
 	seq  uint64
 	sb   strings.Builder
 }
 
 // Message is one generated message. Payload is the HL7 text (CR segment ends),
-// without MLLP framing.
+// without MLLP framing. Every value is synthetic.
 type Message struct {
 	Payload   []byte
 	ControlID string
@@ -47,8 +45,8 @@ type Message struct {
 	Facility  string
 }
 
-// New returns a generator.
-func New(opts Options) *Generator {
+// NewGenerator returns a generator.
+func NewGenerator(opts GenOptions) *Generator {
 	if opts.Patients <= 0 {
 		opts.Patients = 1000
 	}
@@ -59,7 +57,7 @@ func New(opts Options) *Generator {
 		opts.App = "NERVEGEN"
 	}
 	if len(opts.Types) == 0 {
-		opts.Types = Types()
+		opts.Types = MessageTypes()
 	}
 	if opts.IDPrefix == "" {
 		opts.IDPrefix = "G"
@@ -67,23 +65,20 @@ func New(opts Options) *Generator {
 	return &Generator{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))}
 }
 
-var (
-	givenNames  = []string{"ALEX", "SAM", "ROBIN", "KIM", "JORDAN", "TAYLOR", "CASEY", "RILEY"}
-	familyNames = []string{"TESTPERSON", "SYNTHETIC", "EXAMPLE", "SAMPLE", "DUMMY", "MOCK"}
-)
-
-// Next returns the next message.
+// Next returns the next message: a random type, facility and patient, the
+// control id IDPrefix + sequence number.
 func (g *Generator) Next() Message {
-	g.seq++
 	typ := g.opts.Types[g.rng.IntN(len(g.opts.Types))]
 	pat := g.rng.IntN(g.opts.Patients)
 	fac := g.opts.Facilities[g.rng.IntN(len(g.opts.Facilities))]
-	m := Message{
-		ControlID: g.opts.IDPrefix + strconv.FormatUint(g.seq, 10),
-		Type:      typ,
-		Patient:   fmt.Sprintf("P%07d", pat),
-		Facility:  fac,
-	}
+	return g.Render(typ, fac, g.opts.IDPrefix+strconv.FormatUint(g.seq+1, 10), pat)
+}
+
+// Render builds one message of type typ from facility for synthetic patient
+// number pat (PID-3 "P<pat>"), for senders that choose these themselves.
+func (g *Generator) Render(typ, facility, controlID string, pat int) Message {
+	g.seq++
+	m := Message{ControlID: controlID, Type: typ, Patient: fmt.Sprintf("P%07d", pat), Facility: facility}
 	m.Payload = []byte(g.build(m, pat))
 	return m
 }
@@ -98,7 +93,7 @@ func (g *Generator) build(m Message, pat int) string {
 		fmt.Fprintf(b, "EVN|%s|%s\r", event, ts)
 	}
 	fmt.Fprintf(b, "PID|1||%s^^^NERVE^MR||%s^%s||19%02d%02d%02d|%s\r", m.Patient,
-		familyNames[pat%len(familyNames)], givenNames[pat%len(givenNames)], 40+pat%60, 1+pat%12, 1+pat%28, "FMU"[pat%3:pat%3+1])
+		familyName(pat), givenName(pat), 40+pat%60, 1+pat%12, 1+pat%28, "FMU"[pat%3:pat%3+1])
 	if strings.HasPrefix(m.Type, "ADT") {
 		fmt.Fprintf(b, "PV1|1|I|WARD%d^%d^1||||DOC%d^SYNTH^DOC\r", pat%9, pat%40, pat%17)
 	} else {
@@ -106,6 +101,17 @@ func (g *Generator) build(m Message, pat int) string {
 	}
 	g.pad(b)
 	return b.String()
+}
+
+// givenName and familyName are synthetic names (never real patients').
+func givenName(pat int) string {
+	names := [...]string{"ALEX", "SAM", "ROBIN", "KIM", "JORDAN", "TAYLOR", "CASEY", "RILEY"}
+	return names[pat%len(names)]
+}
+
+func familyName(pat int) string {
+	names := [...]string{"TESTPERSON", "SYNTHETIC", "EXAMPLE", "SAMPLE", "DUMMY", "MOCK"}
+	return names[pat%len(names)]
 }
 
 func (g *Generator) pad(b *strings.Builder) {
@@ -128,19 +134,4 @@ func msgStruct(typ string) string {
 	default:
 		return strings.Replace(typ, "^", "_", 1)
 	}
-}
-
-// Frame wraps a payload in MLLP framing (<SB> payload <EB><CR>).
-func Frame(payload []byte) []byte {
-	out := make([]byte, 0, len(payload)+3)
-	out = append(out, 0x0B)
-	out = append(out, payload...)
-	return append(out, 0x1C, 0x0D)
-}
-
-// ACK builds an original-mode acknowledgement for a message header: sending
-// and receiving application/facility swapped, MSA-1 = code, MSA-2 = controlID.
-func ACK(sendingApp, sendingFacility, controlID, code, ownID string) []byte {
-	return []byte("MSH|^~\\&|NERVE|HOSP|" + sendingApp + "|" + sendingFacility + "|20260101000000||ACK|" + ownID +
-		"|P|2.5\rMSA|" + code + "|" + controlID + "\r")
 }

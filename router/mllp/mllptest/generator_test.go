@@ -1,4 +1,4 @@
-package hl7gen
+package mllptest
 
 import (
 	"bytes"
@@ -6,8 +6,8 @@ import (
 )
 
 func TestDeterministicAndSized(t *testing.T) {
-	a := New(Options{Seed: 7, TargetSize: 1000})
-	b := New(Options{Seed: 7, TargetSize: 1000})
+	a := NewGenerator(GenOptions{Seed: 7, TargetSize: 1000})
+	b := NewGenerator(GenOptions{Seed: 7, TargetSize: 1000})
 	seen := map[string]bool{}
 	for i := 0; i < 500; i++ {
 		ma, mb := a.Next(), b.Next()
@@ -25,7 +25,7 @@ func TestDeterministicAndSized(t *testing.T) {
 		}
 		seen[ma.Type] = true
 	}
-	if len(seen) != len(Types()) {
+	if len(seen) != len(MessageTypes()) {
 		t.Fatalf("types seen %v", seen)
 	}
 }

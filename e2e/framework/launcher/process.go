@@ -14,10 +14,15 @@ import (
 	"time"
 )
 
-// ExecStarter starts the demo-listener binary, one process group per pod,
-// logging to LogDir/listener-<pod>.jsonl and recording its pid in PidDir.
+// ExecStarter starts a listener process (the demo's `nerve-demo listener`),
+// one process group per pod, logging to LogDir/listener-<pod>.jsonl and
+// recording its pid in PidDir. The process must print "listening <addr>"
+// on stdout once it accepts.
 type ExecStarter struct {
+	// Binary and Args are the listener command (Args come before the
+	// listener's own flags, e.g. the subcommand).
 	Binary string
+	Args   []string
 	LogDir string
 	PidDir string
 }
@@ -35,12 +40,13 @@ func (s ExecStarter) Start(ctx context.Context, spec Spec) (Handle, error) {
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	cmd := exec.Command(s.Binary,
+	args := append(append([]string(nil), s.Args...),
 		"--listen", listen,
 		"--pod", spec.Pod, "--hash", spec.Hash, "--version", spec.Version,
 		"--ack-delay-ms", strconv.Itoa(spec.AckDelayMS),
 		"--error-rate", strconv.FormatFloat(spec.ErrorRate, 'g', -1, 64),
 		"--log", filepath.Join(s.LogDir, "listener-"+spec.Pod+".jsonl"))
+	cmd := exec.Command(s.Binary, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
