@@ -103,18 +103,24 @@ func (h *procHandle) Stop() error {
 			_ = os.Remove(h.pidFile)
 		}
 	}()
-	pid := h.cmd.Process.Pid
+	_, err := StopGroup(h.cmd.Process.Pid, h.done, 5*time.Second)
+	return err
+}
+
+// StopGroup sends SIGTERM to the process group of pid, waits up to grace for done to close,
+// then SIGKILLs the group and waits for done; killed says whether SIGKILL was needed.
+func StopGroup(pid int, done <-chan struct{}, grace time.Duration) (killed bool, err error) {
 	if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
+		return false, err
 	}
 	select {
-	case <-h.done:
-		return nil
-	case <-time.After(5 * time.Second):
+	case <-done:
+		return false, nil
+	case <-time.After(grace):
 	}
 	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
+		return true, err
 	}
-	<-h.done
-	return nil
+	<-done
+	return true, nil
 }

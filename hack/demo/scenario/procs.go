@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/nerve-rollouts/nerve/e2e/framework/launcher"
 )
 
 // proc is a child process of the scenario, in its own process group, with
@@ -66,19 +68,10 @@ func (p *proc) stop(grace time.Duration) error {
 	if p.exited() {
 		return nil
 	}
-	pid := p.cmd.Process.Pid
-	if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	killed, err := launcher.StopGroup(p.cmd.Process.Pid, p.done, grace)
+	if err != nil || !killed {
 		return err
 	}
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(grace):
-	}
-	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
-	}
-	<-p.done
 	return fmt.Errorf("%s did not stop within %s and was killed", p.name, grace)
 }
 
