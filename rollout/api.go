@@ -20,8 +20,8 @@ import (
 type API interface {
 	// UpdateRolloutStatus writes the Rollout's status subresource.
 	UpdateRolloutStatus(ctx context.Context, ro *v1alpha1.Rollout) (*v1alpha1.Rollout, error)
-	// PatchRollout applies a merge patch to a Rollout (metadata annotations).
-	PatchRollout(ctx context.Context, ns, name string, patch []byte) error
+	// PatchRollout applies a merge patch to a Rollout (metadata annotations) and returns the result.
+	PatchRollout(ctx context.Context, ns, name string, patch []byte) (*v1alpha1.Rollout, error)
 
 	// CreateReplicaSet creates a ReplicaSet.
 	CreateReplicaSet(ctx context.Context, rs *appsv1.ReplicaSet) (*appsv1.ReplicaSet, error)

@@ -71,10 +71,12 @@ func (a *ArgoClient) UpdateRolloutStatus(ctx context.Context, ro *v1alpha1.Rollo
 	return out, err
 }
 
-// PatchRollout applies a merge patch to a Rollout (metadata annotations).
-func (a *ArgoClient) PatchRollout(ctx context.Context, ns, name string, patch []byte) error {
-	return a.rc.Patch(types.MergePatchType).Namespace(ns).Resource(v1alpha1.RolloutResource).Name(name).
-		VersionedParams(&metav1.PatchOptions{FieldManager: FieldManager}, a.params).Body(patch).Do(ctx).Error()
+// PatchRollout applies a merge patch to a Rollout (metadata annotations) and returns the result.
+func (a *ArgoClient) PatchRollout(ctx context.Context, ns, name string, patch []byte) (*v1alpha1.Rollout, error) {
+	out := &v1alpha1.Rollout{}
+	err := a.rc.Patch(types.MergePatchType).Namespace(ns).Resource(v1alpha1.RolloutResource).Name(name).
+		VersionedParams(&metav1.PatchOptions{FieldManager: FieldManager}, a.params).Body(patch).Do(ctx).Into(out)
+	return out, err
 }
 
 // CreateAnalysisRun creates a run.

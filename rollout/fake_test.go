@@ -110,6 +110,16 @@ func (l *eventLog) AnnotatedEventf(o runtime.Object, _ map[string]string, typ, r
 }
 
 // has reports whether an event was recorded with exactly this text.
+func (l *eventLog) count(ev string) int {
+	n := 0
+	for _, e := range l.events {
+		if e == ev {
+			n++
+		}
+	}
+	return n
+}
+
 func (l *eventLog) has(ev string) bool {
 	for _, e := range l.events {
 		if e == ev {

@@ -152,16 +152,19 @@ func (a *fakeAPI) UpdateRolloutStatus(_ context.Context, ro *v1alpha1.Rollout) (
 	return out.DeepCopy(), nil
 }
 
-func (a *fakeAPI) PatchRollout(_ context.Context, ns, name string, patch []byte) error {
+func (a *fakeAPI) PatchRollout(_ context.Context, ns, name string, patch []byte) (*v1alpha1.Rollout, error) {
 	stored, err := get[*v1alpha1.Rollout](a.rollouts, "rollouts", ns, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out, err := mergePatch(stored, patch)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return a.update(a.rollouts, "rollouts", stored, out)
+	if err := a.update(a.rollouts, "rollouts", stored, out); err != nil {
+		return nil, err
+	}
+	return out.DeepCopy(), nil
 }
 
 // ready makes the ReplicaSet's pods available at once when readyPods is set.

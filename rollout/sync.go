@@ -246,9 +246,14 @@ func (rc *rolloutCtx) syncRevisionAnnotation(ctx context.Context) error {
 		return nil
 	}
 	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{v1alpha1.RevisionAnnotation: want}}})
-	if err := rc.c.api.PatchRollout(ctx, rc.ro.Namespace, rc.ro.Name, patch); err != nil {
+	out, err := rc.c.api.PatchRollout(ctx, rc.ro.Namespace, rc.ro.Name, patch)
+	if err != nil {
 		return fmt.Errorf("update revision annotation: %w", err)
 	}
+	// The status write of this sync goes against the patched object, as Argo's does; with the
+	// informer's older resourceVersion it would conflict and the sync would run (and announce
+	// the new revision) twice.
+	rc.ro.ResourceVersion = out.ResourceVersion
 	if rc.ro.Annotations == nil {
 		rc.ro.Annotations = map[string]string{}
 	}
