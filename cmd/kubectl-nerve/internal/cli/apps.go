@@ -236,10 +236,7 @@ func (o *AppsOptions) rolloutNode(ctx context.Context, a *gitops.Application, r 
 	n.Health = rolloutHealth(phase)
 	n.Reason = ""
 	if n.Health != "Healthy" {
-		n.Reason = string(phase)
-		if msg != "" {
-			n.Reason += ": " + msg
-		}
+		n.Reason = msg
 	}
 	return n
 }

@@ -76,10 +76,19 @@ func NewCmdDrift(streams genericiooptions.IOStreams, f *Factory) *cobra.Command 
 	return cmd
 }
 
+// driftFound is the outcome "drift found" (exit 1), which is not an error of the command.
+type driftFound struct{ n int }
+
+func (d *driftFound) Error() string { return fmt.Sprintf("drift: %d field(s) differ from Git", d.n) }
+
 // driftExit maps errors to exit codes above 1 (1 means drift).
 func driftExit(err error) error {
 	if err == nil {
 		return nil
+	}
+	var found *driftFound
+	if errors.As(err, &found) {
+		return &ExitError{Code: exitDrift, Err: err}
 	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
@@ -132,7 +141,7 @@ func (o *DriftOptions) Run(ctx context.Context) error {
 		return err
 	}
 	if res.Drifted > 0 {
-		return &ExitError{Code: exitDrift, Err: fmt.Errorf("drift: %d field(s) differ from Git", res.Drifted)}
+		return &driftFound{n: res.Drifted}
 	}
 	return nil
 }
