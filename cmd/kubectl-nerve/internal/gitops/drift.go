@@ -135,7 +135,7 @@ func (d Differ) object(ctx context.Context, obj *unstructured.Unstructured) (Obj
 	od := ObjectDrift{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
 	live, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		od.Fields = []FieldDrift{{Path: ".", Pointer: "", Class: ClassMissing, Reason: "in Git, not in the cluster"}}
+		od.Fields = []FieldDrift{{Path: "(object)", Pointer: "", Class: ClassMissing, Reason: "in Git, not in the cluster"}}
 		return od, nil
 	}
 	if err != nil {
