@@ -24,7 +24,8 @@ import (
 // kustomizations are every kustomize root of the tree we ship.
 func kustomizations() []string {
 	out := []string{
-		"manifests/argocd", "manifests/argocd/apps", "manifests/rbac",
+		"manifests/argocd", "manifests/argocd/apps/base", "manifests/argocd/apps/dev", "manifests/argocd/apps/staging",
+		"manifests/argocd/apps/prod", "manifests/rbac",
 		"manifests/examples/argo-rollouts-config",
 		"manifests/examples/mllp-listener/base", "manifests/examples/mllp-listener/routing",
 		"manifests/examples/mllp-listener/overlays/demo", "manifests/examples/mllp-listener/overlays/demo-v2",
@@ -114,19 +115,12 @@ func ensureNamespaces(t *testing.T, env *framework.Env, names []string) {
 	}
 }
 
-func installArgoCDCRDs(t *testing.T, root string) {
-	t.Helper()
-	kubectl(t, nil, "apply", "--server-side", "--force-conflicts", "--field-manager", "nerve-e2e", "-f", filepath.Join(root, "hack/demo/crds"))
-	kubectl(t, nil, "wait", "--for=condition=Established", "--timeout=60s",
-		"crd/applications.argoproj.io", "crd/appprojects.argoproj.io")
-}
-
 // TestWholeTreeServerSideDryRun renders every kustomization and applies
 // every object of the tree with --dry-run=server.
 func TestWholeTreeServerSideDryRun(t *testing.T) {
 	root := repoRoot(t)
 	env := framework.New(t)
-	installArgoCDCRDs(t, root)
+	framework.InstallArgoCDCRDs(t)
 	ensureNamespaces(t, env, append(childApps(), "argocd", "nerve-system"))
 	for _, k := range kustomizations() {
 		t.Run(strings.ReplaceAll(k, "/", "_"), func(t *testing.T) {
@@ -153,7 +147,9 @@ func TestWholeTreeServerSideDryRun(t *testing.T) {
 type application struct {
 	Kind     string `json:"kind"`
 	Metadata struct {
-		Name string `json:"name"`
+		Name        string            `json:"name"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
 	} `json:"metadata"`
 	Spec struct {
 		Project string `json:"project"`
@@ -161,8 +157,12 @@ type application struct {
 			Path string `json:"path"`
 		} `json:"source"`
 		Destination struct {
+			Name      string `json:"name"`
 			Namespace string `json:"namespace"`
 		} `json:"destination"`
+		SyncPolicy struct {
+			SyncOptions []string `json:"syncOptions"`
+		} `json:"syncPolicy"`
 	} `json:"spec"`
 }
 
@@ -181,27 +181,49 @@ func renderApps(t *testing.T, dir string) []application {
 	return out
 }
 
-// TestAppOfApps checks the GitOps tree's shape: the root Application syncs
-// the apps folder, which holds exactly the 9 child Applications, each in its
-// tier's project, deploying into its own namespace from a path that renders.
+// TestAppOfApps checks the GitOps tree's shape: one root Application per environment syncs
+// that environment's apps folder, which holds exactly the 9 child Applications <app>-<env>,
+// each in its tier's project, deploying into its own namespace of the environment's cluster
+// from manifests/environments/<env>/<app>, a path that renders.
 func TestAppOfApps(t *testing.T) {
 	root := repoRoot(t)
 	roots := renderApps(t, filepath.Join(root, "manifests/argocd"))
-	if len(roots) != 1 || roots[0].Metadata.Name != "nerve-app-of-apps" || roots[0].Spec.Source.Path != "manifests/argocd/apps" {
-		t.Fatalf("root application: %+v", roots)
+	if len(roots) != 3 {
+		t.Fatalf("root applications: %+v", roots)
 	}
-	children := renderApps(t, filepath.Join(root, roots[0].Spec.Source.Path))
+	for _, r := range roots {
+		env := r.Metadata.Labels["nerve.io/environment"]
+		if r.Metadata.Name != "nerve-app-of-apps-"+env || r.Spec.Source.Path != "manifests/argocd/apps/"+env {
+			t.Fatalf("root application: %+v", r)
+		}
+		t.Run(env, func(t *testing.T) {
+			checkChildren(t, root, env, renderApps(t, filepath.Join(root, r.Spec.Source.Path)))
+		})
+	}
+}
+
+func checkChildren(t *testing.T, root, env string, children []application) {
 	var names []string
 	for _, a := range children {
-		names = append(names, a.Metadata.Name)
-		if a.Spec.Destination.Namespace != a.Metadata.Name {
-			t.Errorf("%s deploys into %s", a.Metadata.Name, a.Spec.Destination.Namespace)
+		app := a.Metadata.Labels["nerve.io/app"]
+		names = append(names, app)
+		if a.Metadata.Name != app+"-"+env || a.Metadata.Labels["nerve.io/environment"] != env {
+			t.Errorf("%s: labels %v", a.Metadata.Name, a.Metadata.Labels)
 		}
-		if want, _, _ := strings.Cut(a.Metadata.Name, "-"); a.Spec.Project != want {
+		if a.Spec.Destination.Namespace != app || a.Spec.Destination.Name != "nerve-"+env {
+			t.Errorf("%s deploys into %+v", a.Metadata.Name, a.Spec.Destination)
+		}
+		if want, _, _ := strings.Cut(app, "-"); a.Spec.Project != want {
 			t.Errorf("%s is in project %s, want %s", a.Metadata.Name, a.Spec.Project, want)
 		}
+		if a.Spec.Source.Path != "manifests/environments/"+env+"/"+app {
+			t.Errorf("%s: path %s", a.Metadata.Name, a.Spec.Source.Path)
+		}
+		if !strings.Contains(a.Metadata.Annotations["argocd.argoproj.io/compare-options"], "ServerSideDiff=true") {
+			t.Errorf("%s: ServerSideApply without ServerSideDiff", a.Metadata.Name)
+		}
 		rendered := kubectl(t, nil, "kustomize", filepath.Join(root, a.Spec.Source.Path))
-		if !bytes.Contains(rendered, []byte("name: "+a.Metadata.Name+"\n")) {
+		if !bytes.Contains(rendered, []byte("name: "+app+"\n")) {
 			t.Errorf("%s: path %s does not render its namespace", a.Metadata.Name, a.Spec.Source.Path)
 		}
 	}

@@ -40,5 +40,7 @@ mkdir -p "$run_dir"
 ln -sfn "$(basename "$run_dir")" .demo/last
 
 # If the driver dies without cleaning up, stop whatever it left.
-trap 'hack/demo/down.sh --processes-only >/dev/null 2>&1 || true' EXIT
-.demo/bin/nerve-demo run --run-dir "$PWD/$run_dir" --pid-dir "$PWD/.demo/pids" ${args[@]+"${args[@]}"}
+# --keep: the GitOps epilogue (hack/gitops-demo.sh) reads the namespace's canary; down.sh deletes it after.
+trap 'hack/demo/down.sh >/dev/null 2>&1 || true' EXIT
+.demo/bin/nerve-demo run --keep --run-dir "$PWD/$run_dir" --pid-dir "$PWD/.demo/pids" ${args[@]+"${args[@]}"}
+[[ " ${args[*]-} " == *" --bad "* ]] || hack/gitops-demo.sh

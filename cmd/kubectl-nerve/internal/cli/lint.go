@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -24,6 +27,9 @@ type LintOptions struct {
 	genericiooptions.IOStreams
 	output *outputFlags
 	Files  []string
+	// GitOps checks Argo CD Applications and ApplicationSets of the whole tree (-f takes
+	// directories) instead of Rollouts.
+	GitOps bool
 }
 
 // NewCmdLint is `lint -f FILE...`: offline checks with file:line in every finding.
@@ -35,8 +41,13 @@ func NewCmdLint(streams genericiooptions.IOStreams, _ *Factory) *cobra.Command {
 		Long: `Check Rollouts, AnalysisTemplates and plugin configuration (trafficRouting/metric plugin configs, the
 argo-rollouts-config registry) without a cluster. Errors name what keeps a rollout from running; warnings
 name what runs but cannot work as it reads (a metric that can never fail). Exit 1 when there are errors;
-warnings alone exit 0. "-f -" reads standard input.`,
-		Example: "  kubectl nerve lint -f deploy/mllp-listener.yaml",
+warnings alone exit 0. "-f -" reads standard input.
+
+--gitops checks the Argo CD Applications and ApplicationSets of a whole tree instead (-f takes
+directories, read recursively): sync waves on Applications with no Application health in argocd-cm,
+ServerSideApply without ServerSideDiff, ignoreDifferences a sync would reset (no
+RespectIgnoreDifferences=true).`,
+		Example: "  kubectl nerve lint -f deploy/mllp-listener.yaml\n  kubectl nerve lint --gitops -f manifests/argocd",
 		Args:    exactArgs(0, "no arguments (use -f FILE)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -45,7 +56,8 @@ warnings alone exit 0. "-f -" reads standard input.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringArrayVarP(&o.Files, "filename", "f", nil, "File to lint (repeatable; - for stdin)")
+	cmd.Flags().StringArrayVarP(&o.Files, "filename", "f", nil, "File to lint (repeatable; - for stdin; a directory with --gitops)")
+	cmd.Flags().BoolVar(&o.GitOps, "gitops", false, "Check Argo CD Applications/ApplicationSets of a tree (sync waves, server-side diff, ignoreDifferences)")
 	o.output.AddFlags(cmd)
 	return cmd
 }
@@ -61,7 +73,17 @@ func (o *LintOptions) Validate() error {
 // Run lints the files.
 func (o *LintOptions) Run(_ context.Context) error {
 	var rep LintReport
+	if o.GitOps {
+		files, err := o.readTree()
+		if err != nil {
+			return err
+		}
+		rep.Findings = lint.LintGitOps(files)
+	}
 	for _, name := range o.Files {
+		if o.GitOps {
+			break
+		}
 		data, err := o.read(name)
 		if err != nil {
 			return err
@@ -89,6 +111,37 @@ func (o *LintOptions) read(name string) ([]byte, error) {
 		return io.ReadAll(o.In)
 	}
 	return os.ReadFile(name)
+}
+
+// readTree reads every -f file, and every .yaml/.yml file under each -f directory.
+func (o *LintOptions) readTree() (map[string][]byte, error) {
+	files := map[string][]byte{}
+	for _, name := range o.Files {
+		if fi, err := os.Stat(name); err != nil || !fi.IsDir() {
+			data, err := o.read(name)
+			if err != nil {
+				return nil, err
+			}
+			files[name] = data
+			continue
+		}
+		err := filepath.WalkDir(name, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !isYAML(p) {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			files[p] = data
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+func isYAML(p string) bool {
+	return strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")
 }
 
 func (o *LintOptions) print(rep LintReport) error {

@@ -24,12 +24,13 @@ type SetImageOptions struct {
 
 	Images map[string]string
 	order  []string
+	guard  selfHealGuard
 }
 
 // NewCmdSetImage is `set image NAME CONTAINER=IMAGE...` (`*=IMAGE` sets every container).
 func NewCmdSetImage(streams genericiooptions.IOStreams, f *Factory) *cobra.Command {
 	o := &SetImageOptions{IOStreams: streams, f: f}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:               "image NAME CONTAINER=IMAGE...",
 		Short:             "Set container images of a rollout (starts a canary); *=IMAGE sets every container",
 		Example:           "  kubectl nerve set image mllp-listener listener=registry.local/mllp:1.4.2",
@@ -42,6 +43,8 @@ func NewCmdSetImage(streams genericiooptions.IOStreams, f *Factory) *cobra.Comma
 		},
 		RunE: runOptions(o),
 	}
+	o.guard.AddFlags(cmd)
+	return cmd
 }
 
 // Complete parses the CONTAINER=IMAGE pairs, then fills the name and clients.
@@ -69,6 +72,9 @@ func (o *SetImageOptions) Run(ctx context.Context) error {
 	}
 	if _, ok, _ := unstructured.NestedMap(u.Object, "spec", "workloadRef"); ok {
 		return fmt.Errorf("rollout %s uses spec.workloadRef; set the image on the referenced workload", o.Name)
+	}
+	if err := o.guard.check(ctx, o.f, u, "set image", o.ErrOut); err != nil {
+		return err
 	}
 	for _, ctr := range o.order {
 		if err := setImage(u, ctr, o.Images[ctr]); err != nil {

@@ -24,6 +24,7 @@ type UndoOptions struct {
 	f *Factory
 
 	ToRevision int64
+	guard      selfHealGuard
 }
 
 // NewCmdUndo is `undo NAME [--to-revision N]`.
@@ -39,6 +40,7 @@ func NewCmdUndo(streams genericiooptions.IOStreams, f *Factory) *cobra.Command {
 		RunE:              runOptions(o),
 	}
 	cmd.Flags().Int64Var(&o.ToRevision, "to-revision", 0, "The revision to roll back to (0: the previous one)")
+	o.guard.AddFlags(cmd)
 	return cmd
 }
 
@@ -57,8 +59,11 @@ func (o *UndoOptions) Validate() error {
 
 // Run restores the template.
 func (o *UndoOptions) Run(ctx context.Context) error {
-	_, ro, err := o.c.getRollout(ctx, o.Name)
+	u, ro, err := o.c.getRollout(ctx, o.Name)
 	if err != nil {
+		return err
+	}
+	if err := o.guard.check(ctx, o.f, u, "undo", o.ErrOut); err != nil {
 		return err
 	}
 	rs, err := o.revision(ctx, ro)
