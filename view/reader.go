@@ -114,6 +114,37 @@ func (r Reader) List(ctx context.Context, ns, selector string) (RolloutList, err
 	return out, nil
 }
 
+// Overview lists the Rollouts of ns ("" for every namespace) with their ReplicaSets and
+// AnalysisRuns folded in (actual weights, revisions, analysis verdicts; no pods), reading each
+// kind once for the namespace rather than once per Rollout.
+func (r Reader) Overview(ctx context.Context, ns string) ([]Rollout, error) {
+	if r.Kube == nil {
+		return nil, errNoClient("kube")
+	}
+	list, err := r.List(ctx, ns, "")
+	if err != nil {
+		return nil, err
+	}
+	rss, err := r.Kube.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list replicasets: %w", err)
+	}
+	runs, err := r.listRuns(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Rollout, 0, len(list.Items))
+	now := r.now()
+	for _, it := range list.Items {
+		owned, _, err := ownedRuns(runs, it.Object.UID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Build(it.Object, rss.Items, nil, owned, now))
+	}
+	return out, nil
+}
+
 // Rollout reads the Rollout ns/name and its tree, and returns its view.
 func (r Reader) Rollout(ctx context.Context, ns, name string) (Rollout, error) {
 	s, err := r.Snapshot(ctx, ns, name)

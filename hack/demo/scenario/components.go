@@ -266,6 +266,20 @@ func (r *runner) startGenerator() error {
 
 // startView runs `kubectl nerve get rollout -w` with its output on Out.
 func (r *runner) startView(ctx context.Context) *exec.Cmd {
+	// The read-only dashboard, for the audience; cleanup stops it with the other processes.
+	if port, err := freePort(); err == nil {
+		args := []string{"dashboard", "-A", "--read-only", "--address", "127.0.0.1:" + strconv.Itoa(port), "--kubeconfig", r.cfg.Kubeconfig}
+		if p, err := r.start("dashboard", r.nerveBin("kubectl-nerve"), args); err == nil {
+			for i := 0; i < 50 && !strings.Contains(p.tail(4096), "token="); i++ {
+				time.Sleep(100 * time.Millisecond)
+			}
+			for _, f := range strings.Fields(p.tail(4096)) {
+				if strings.HasPrefix(f, "http://") {
+					r.say("dashboard (read-only, all namespaces): %s", f)
+				}
+			}
+		}
+	}
 	cmd := exec.CommandContext(ctx, r.nerveBin("kubectl-nerve"), "get", "rollout", RolloutName,
 		"-n", r.cfg.Namespace, "-w", "--until", "completed", "--timeout", r.cfg.Timeout.String())
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+r.cfg.Kubeconfig)

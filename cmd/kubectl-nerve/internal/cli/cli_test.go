@@ -197,27 +197,6 @@ func TestMutatingCommandsSendArgoPatches(t *testing.T) {
 	}
 }
 
-func TestPromoteStepPatches(t *testing.T) {
-	ro := pausedCanary()
-	ro.Status.PauseConditions = nil
-	ro.Status.CurrentStepIndex = ptr(int32(2))
-	p := PromotePatches(ro, false)
-	if p.status != `{"status":{"pauseConditions":null, "currentStepIndex":3}}` || p.unified != `{"spec":{"paused":false},"status":{"pauseConditions":null, "currentStepIndex":3}}` {
-		t.Errorf("analysis step promote: %+v", p)
-	}
-	ro.Spec.Paused = true
-	ro.Status.Canary.CurrentStepAnalysisRunStatus = &v1alpha1.RolloutAnalysisRunStatus{Status: v1alpha1.AnalysisPhaseInconclusive}
-	ro.Status.PauseConditions = []v1alpha1.PauseCondition{{Reason: v1alpha1.PauseReasonInconclusiveAnalysis}}
-	p = PromotePatches(ro, false)
-	if p.spec != patchUnpause || p.status != `{"status":{"pauseConditions":null, "controllerPause":false, "currentStepIndex":3}}` {
-		t.Errorf("inconclusive promote: %+v", p)
-	}
-	ro.Status.StableRS = ro.Status.CurrentPodHash
-	if p := PromotePatches(ro, true); p.status != "" || p.spec != patchUnpause {
-		t.Errorf("full promote when stable: %+v", p)
-	}
-}
-
 func TestPromoteFullDryRunPlan(t *testing.T) {
 	te := canaryWorld(t)
 	out, errOut, code := te.run(t, "promote", roName, "--full", "--dry-run")

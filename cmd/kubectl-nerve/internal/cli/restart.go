@@ -2,11 +2,12 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/actions"
 )
 
 // RestartOptions are the options of `restart`.
@@ -53,8 +54,8 @@ func (o *RestartOptions) Validate() error {
 
 // Run sets spec.restartAt.
 func (o *RestartOptions) Run(ctx context.Context) error {
-	at := o.f.Now().Add(o.In).UTC().Format(time.RFC3339)
-	if err := o.c.apply(ctx, o.Name, rolloutPatch{spec: fmt.Sprintf(patchRestartAt, at)}); err != nil {
+	p, at := actions.Restart(o.f.Now().Add(o.In))
+	if err := o.c.apply(ctx, o.Name, p); err != nil {
 		return err
 	}
 	return printf(o.Out, "rollout '%s' restarts at %s\n", o.Name, at)

@@ -51,6 +51,7 @@ func NewRootCmd(streams genericiooptions.IOStreams, configFlags *genericclioptio
 		NewCmdUndo(streams, f),
 		NewCmdAnalysis(streams, f),
 		NewCmdTraffic(streams, f),
+		NewCmdDashboard(streams, f),
 		NewCmdLint(streams, f),
 		NewCmdApps(streams, f),
 		NewCmdDrift(streams, f),

@@ -5,6 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/actions"
 )
 
 // simpleOptions is shared by the one-patch commands (abort, retry, pause, resume).
@@ -12,12 +14,12 @@ type simpleOptions struct {
 	genericiooptions.IOStreams
 	rolloutTarget
 	f     *Factory
-	patch rolloutPatch
+	patch actions.Patch
 	done  string
 	after string
 }
 
-func newSimpleCmd(streams genericiooptions.IOStreams, f *Factory, use, short, long string, p rolloutPatch, done, after string) *cobra.Command {
+func newSimpleCmd(streams genericiooptions.IOStreams, f *Factory, use, short, long string, p actions.Patch, done, after string) *cobra.Command {
 	o := &simpleOptions{IOStreams: streams, f: f, patch: p, done: done, after: after}
 	return &cobra.Command{
 		Use:               use + " NAME",
