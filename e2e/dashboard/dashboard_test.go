@@ -295,7 +295,8 @@ func TestDashboard(t *testing.T) {
 			t.Error("the page reloaded while following the canary")
 		}
 		screenshot(t, ctx, "rollout-canary-paused")
-		run(t, ctx, 20*time.Second, "click promote", chromedp.Click(chromedp.CSS(`a[data-action="promote"]`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
+		clickLive(t, ctx, `a[data-action="promote"]`)
+		run(t, ctx, 20*time.Second, "confirm page", chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
 		plan := textOf(t, ctx, `ul.plan`)
 		if !strings.Contains(plan, "ends the pause") {
 			t.Errorf("promote plan %q", plan)

@@ -175,10 +175,22 @@ func latencyReport(t *testing.T, what string, ds []time.Duration) (p50, maxD tim
 	return p50, maxD
 }
 
-// textOf returns the text of the first element matching sel.
-func textOf(t *testing.T, ctx context.Context, sel string) string {
+// textOf returns the rendered text of the first element matching css, read in one script:
+// the live region is replaced on every update, so a node looked up first and read later may
+// already be gone.
+func textOf(t *testing.T, ctx context.Context, css string) string {
 	t.Helper()
-	return strings.TrimSpace(value(t, ctx, "text of "+sel, chromedp.Text(chromedp.CSS(sel))))
+	expr := fmt.Sprintf("((document.querySelector(%q) || {}).innerText || '').trim()", css)
+	return strings.TrimSpace(value(t, ctx, "text of "+css, chromedp.Evaluate[string](expr)))
+}
+
+// clickLive clicks the element matching css inside the live region in one script (see textOf).
+func clickLive(t *testing.T, ctx context.Context, css string) {
+	t.Helper()
+	expr := fmt.Sprintf("(() => { const e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()", css)
+	if !value(t, ctx, "click "+css, chromedp.Evaluate[bool](expr)) {
+		t.Fatalf("browser: no %s to click", css)
+	}
 }
 
 // waitJS waits until the JS boolean expression holds in the page.
