@@ -21,7 +21,7 @@ func BenchmarkGetRollout(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(values, "default"), []byte("0.001"), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	startController(b, env.Namespace)
+	framework.StartController(b, env.Namespace)
 	env.Apply(b, workflowManifest)
 	path := pluginPath(b)
 	ctx := b.Context()

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,30 +102,4 @@ func testMetricPlugins(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-// startController starts nerve-controller for one namespace, as the core loop's e2e does.
-func startController(t testing.TB, ns string) {
-	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", framework.FreePort(t))
-	args := []string{
-		"--kubeconfig", os.Getenv(framework.EnvKubeconfig),
-		"--namespace", ns, "--controller-namespace", ns,
-		"--metrics-addr", addr,
-		"--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline=2s", "--leader-elect-retry-period=500ms",
-		"--plugin-workdir", t.TempDir(),
-	}
-	framework.StartProcess(t, framework.Binary(t, "nerve-controller"), args, nil)
-	framework.Eventually(t, 30*time.Second, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
-		if err != nil {
-			return false, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false, err
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	}, "nerve-controller /healthz")
 }

@@ -92,7 +92,7 @@ func TestWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	registerTestMetric(t, env, c, pluginDir, values)
-	startController(t, env.Namespace)
+	framework.StartController(t, env.Namespace)
 	env.Apply(t, workflowManifest)
 
 	t.Run("first revision becomes healthy", func(t *testing.T) {

@@ -191,7 +191,7 @@ func bindViewer(t *testing.T, env *framework.Env, ns string) {
 // TestDashboard drives the dashboard in a real browser against rollouts in three namespaces.
 func TestDashboard(t *testing.T) {
 	live, routed, quiet := framework.New(t), framework.New(t), framework.New(t)
-	startController(t, live.Namespace)
+	framework.StartController(t, live.Namespace)
 	live.Apply(t, canaryManifest)
 	routed.Apply(t, routedManifest)
 	seedRouted(t, routed)

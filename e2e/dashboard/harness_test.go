@@ -5,7 +5,6 @@ package dashboard
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,37 +18,6 @@ import (
 
 	"github.com/nerve-rollouts/nerve/e2e/framework"
 )
-
-// startController starts nerve-controller for one namespace, as the CLI's e2e does.
-func startController(t testing.TB, ns string) {
-	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", framework.FreePort(t))
-	args := []string{
-		"--kubeconfig", os.Getenv(framework.EnvKubeconfig),
-		"--namespace", ns, "--controller-namespace", ns,
-		"--metrics-addr", addr,
-		"--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline=2s", "--leader-elect-retry-period=500ms",
-		"--plugin-workdir", t.TempDir(),
-	}
-	framework.StartProcess(t, framework.Binary(t, "nerve-controller"), args, nil)
-	waitHTTP(t, "http://"+addr+"/healthz", "nerve-controller /healthz")
-}
-
-func waitHTTP(t testing.TB, url, what string) {
-	t.Helper()
-	framework.Eventually(t, 30*time.Second, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return false, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false, nil
-		}
-		resp.Body.Close()
-		return true, nil
-	}, what)
-}
 
 // startDashboard runs `kubectl-nerve dashboard args...` on a free loopback port with the test
 // kubeconfig and returns the URL it printed (with its token).

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,30 +182,6 @@ func setMetric(t *testing.T, values, v string) {
 	if err := os.WriteFile(filepath.Join(values, "default"), []byte(v), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// startController runs nerve-controller for one namespace.
-func startController(t *testing.T, ns string) {
-	addr := fmt.Sprintf("127.0.0.1:%d", framework.FreePort(t))
-	args := []string{
-		"--kubeconfig", os.Getenv(framework.EnvKubeconfig),
-		"--namespace", ns, "--controller-namespace", ns, "--metrics-addr", addr,
-		"--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline=2s", "--leader-elect-retry-period=500ms",
-		"--plugin-workdir", t.TempDir(),
-	}
-	framework.StartProcess(t, framework.Binary(t, "nerve-controller"), args, nil)
-	framework.Eventually(t, 30*time.Second, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
-		if err != nil {
-			return false, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false, err
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	}, "nerve-controller /healthz")
 }
 
 // standInArgoCDSync is a STAND-IN for Argo CD's sync, test code only: it pulls Argo CD's clone,

@@ -131,8 +131,8 @@ func newWorld(t *testing.T) *world {
 	w := &world{t: t, argo: framework.New(t), staging: framework.New(t), prod: framework.New(t)}
 	w.stagingMetric = testMetric(t, w.staging, w.staging.Namespace)
 	w.prodMetric = testMetric(t, w.prod, w.prod.Namespace)
-	startController(t, w.staging.Namespace)
-	startController(t, w.prod.Namespace)
+	framework.StartController(t, w.staging.Namespace)
+	framework.StartController(t, w.prod.Namespace)
 	w.remote, w.work, w.argoRepo = newRemote(t)
 	w.work.write("base/mllp-listener/kustomization.yaml", baseKustomization)
 	w.work.write("base/mllp-listener/rollout.yaml", baseRollout)
