@@ -94,13 +94,11 @@ func findResult(run *v1alpha1.AnalysisRun, name string) *v1alpha1.MetricResult {
 	return nil
 }
 
+// isDryRun reports whether a dryRun rule matches the metric (validateRun has refused rules
+// that match none).
 func isDryRun(run *v1alpha1.AnalysisRun, name string) bool {
-	for _, d := range run.Spec.DryRun {
-		if d.MetricName == name || d.MetricName == "*" {
-			return true
-		}
-	}
-	return false
+	names, _ := DryRunMetrics(run.Spec.DryRun, run.Spec.Metrics)
+	return names[name]
 }
 
 // measureIfDue runs, resumes or terminates the metric's measurement when it is due.

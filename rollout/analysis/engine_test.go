@@ -159,6 +159,29 @@ func TestEngineRunPhaseIsWorstAndDryRun(t *testing.T) {
 	}
 }
 
+// TestEngineDryRunRulesAreRegularExpressions: `.*` dry-runs every metric (a failing metric no
+// longer fails the run) and a rule that matches no metric errors the run with Argo's message.
+func TestEngineDryRunRulesAreRegularExpressions(t *testing.T) {
+	a, b := metric("a"), metric("b")
+	b.Provider.Plugin = map[string]json.RawMessage{"t/other": json.RawMessage(`{}`)}
+	fpA := &fakeProvider{phases: []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhaseFailed}}
+	fpB := &fakeProvider{phases: []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhaseFailed}}
+	clk := &clock{t: time.Unix(1000, 0)}
+	e := &Engine{Providers: providers{"t/fake": fpA, "t/other": fpB}, Now: clk.now}
+	all := newRun(a, b)
+	all.Spec.DryRun = []v1alpha1.DryRun{{MetricName: ".*"}}
+	run := drive(t, e, clk, all, 10)
+	if run.Status.Phase != v1alpha1.AnalysisPhaseSuccessful || run.Status.DryRunSummary == nil || run.Status.DryRunSummary.Failed != 2 {
+		t.Fatalf("dryRun .*: phase %s summary %+v", run.Status.Phase, run.Status.DryRunSummary)
+	}
+	none := newRun(a, b)
+	none.Spec.DryRun = []v1alpha1.DryRun{{MetricName: "a"}, {MetricName: "cpu"}}
+	run = drive(t, e, clk, none, 10)
+	if run.Status.Phase != v1alpha1.AnalysisPhaseError || run.Status.Message != "Analysis spec invalid: dryRun[1]: Rule didn't match any metric name(s)" {
+		t.Fatalf("unmatched rule: phase %s message %q", run.Status.Phase, run.Status.Message)
+	}
+}
+
 // TestEngineMessagesAsArgo: Argo's message rules — a metric's message is its last measurement's
 // message (taken when the metric's phase changes), the run's message names the breached limit and
 // embeds the metric's message, and a dry-run metric's message names what it would have done.

@@ -98,12 +98,9 @@ func (e *Engine) garbageCollect(ctx context.Context, run *v1alpha1.AnalysisRun) 
 }
 
 func retention(run *v1alpha1.AnalysisRun, name string) int {
-	for _, mr := range run.Spec.MeasurementRetention {
-		if mr.MetricName == name || mr.MetricName == "*" {
-			if mr.Limit > 0 {
-				return int(mr.Limit)
-			}
-		}
+	rules, _ := RetentionMetrics(run.Spec.MeasurementRetention, run.Spec.Metrics)
+	if mr, ok := rules[name]; ok && mr.Limit > 0 {
+		return int(mr.Limit)
 	}
 	return DefaultMeasurementRetention
 }
@@ -122,6 +119,12 @@ func validateRun(run *v1alpha1.AnalysisRun) error {
 		if _, _, err := PluginFor(m); err != nil {
 			return err
 		}
+	}
+	if _, err := DryRunMetrics(run.Spec.DryRun, run.Spec.Metrics); err != nil {
+		return fmt.Errorf("Analysis spec invalid: %w", err)
+	}
+	if _, err := RetentionMetrics(run.Spec.MeasurementRetention, run.Spec.Metrics); err != nil {
+		return fmt.Errorf("Analysis spec invalid: %w", err)
 	}
 	return nil
 }

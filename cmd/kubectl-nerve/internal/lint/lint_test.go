@@ -171,3 +171,32 @@ func TestRegistryFollowsTheHost(t *testing.T) {
 		})
 	}
 }
+
+func TestDryRunRulesAreRegularExpressions(t *testing.T) {
+	doc := `apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: t}
+spec:
+  dryRun:
+  - metricName: .*
+  - metricName: cpu
+  measurementRetention:
+  - {metricName: ^error, limit: 5}
+  metrics:
+  - name: error-rate
+    interval: 10s
+    count: 3
+    failureLimit: 1
+    provider: {prometheus: {address: "http://p:9090", query: up}}
+`
+	var got []string
+	for _, f := range Lint("t.yaml", []byte(doc)) {
+		if f.Severity == Error {
+			got = append(got, f.Path+": "+f.Message)
+		}
+	}
+	want := `spec.dryRun[1].metricName: "cpu" matches no metric name (an unanchored regular expression, e.g. .* for all): the controller refuses the run`
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("errors %q, want only %q", got, want)
+	}
+}

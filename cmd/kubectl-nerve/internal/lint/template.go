@@ -35,14 +35,16 @@ func (l *linter) template(o *object) {
 	for _, ref := range undeclaredRefs(t) {
 		l.add(o, Error, l.refPath(o, ref), "{{args.%s}} is used but spec.args does not declare %q, so the query can never be resolved", ref, ref)
 	}
+	// The controller's matching (unanchored regular expressions, as in Argo): one call per rule,
+	// so that every rule that matches nothing is reported.
 	for i, d := range t.DryRun {
-		if d.MetricName != "*" && !names[d.MetricName] {
-			l.add(o, Error, fmt.Sprintf("spec.dryRun[%d].metricName", i), "no metric named %q", d.MetricName)
+		if _, err := analysis.DryRunMetrics([]v1alpha1.DryRun{d}, t.Metrics); err != nil {
+			l.add(o, Error, fmt.Sprintf("spec.dryRun[%d].metricName", i), "%q matches no metric name (an unanchored regular expression, e.g. .* for all): the controller refuses the run", d.MetricName)
 		}
 	}
 	for i, r := range t.MeasurementRetention {
-		if r.MetricName != "*" && !names[r.MetricName] {
-			l.add(o, Error, fmt.Sprintf("spec.measurementRetention[%d].metricName", i), "no metric named %q", r.MetricName)
+		if _, err := analysis.RetentionMetrics([]v1alpha1.MeasurementRetention{r}, t.Metrics); err != nil {
+			l.add(o, Error, fmt.Sprintf("spec.measurementRetention[%d].metricName", i), "%q matches no metric name (an unanchored regular expression, e.g. .* for all): the controller refuses the run", r.MetricName)
 		}
 	}
 }
