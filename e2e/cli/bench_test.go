@@ -27,17 +27,17 @@ func BenchmarkGetRollout(b *testing.B) {
 	ctx := b.Context()
 	framework.Eventually(b, 90*time.Second, 500*time.Millisecond, func(ctx2 context.Context) (bool, error) {
 		r := kubectl(ctx2, path, "nerve", "status", ro, "--watch=false", "-n", env.Namespace)
-		return r.code == 0, nil
+		return r.Code == 0, nil
 	}, "rollout healthy")
 	var nerve, plain time.Duration
 	b.ResetTimer()
 	for b.Loop() {
 		t0 := time.Now()
-		if r := kubectl(ctx, path, "nerve", "get", "rollout", ro, "-n", env.Namespace); r.code != 0 {
+		if r := kubectl(ctx, path, "nerve", "get", "rollout", ro, "-n", env.Namespace); r.Code != 0 {
 			b.Fatalf("kubectl nerve get: %s", r)
 		}
 		t1 := time.Now()
-		if r := kubectl(ctx, path, "get", "rollout", ro, "-o", "yaml", "-n", env.Namespace); r.code != 0 {
+		if r := kubectl(ctx, path, "get", "rollout", ro, "-o", "yaml", "-n", env.Namespace); r.Code != 0 {
 			b.Fatalf("kubectl get: %s", r)
 		}
 		nerve += t1.Sub(t0)

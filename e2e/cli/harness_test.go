@@ -3,10 +3,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,15 +14,8 @@ import (
 	"github.com/nerve-rollouts/nerve/e2e/framework"
 )
 
-// result is one kubectl run.
-type result struct {
-	out, err string
-	code     int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("rc=%d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
-}
+// result is one command run.
+type result = framework.Result
 
 // pluginPath returns a PATH whose first entry holds kubectl-nerve (a symlink to the built
 // binary, so no other nerve binary shadows anything) plus dir extras.
@@ -42,18 +32,7 @@ func pluginPath(t testing.TB, extra ...string) string {
 func kubectl(ctx context.Context, path string, args ...string) result {
 	cmd := exec.CommandContext(ctx, "kubectl", args...)
 	cmd.Env = append(os.Environ(), "PATH="+path)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		code = -1
-		errOut.WriteString(err.Error())
-	}
-	return result{out.String(), errOut.String(), code}
+	return framework.RunCommand(cmd)
 }
 
 // cli is `kubectl nerve` in one namespace.
@@ -70,7 +49,7 @@ func (c *cli) run(args ...string) result {
 	full := append([]string{"nerve"}, args...)
 	full = append(full, "-n", c.ns)
 	r := kubectl(ctx, c.path, full...)
-	c.t.Logf("$ kubectl %s → rc=%d", strings.Join(full, " "), r.code)
+	c.t.Logf("$ kubectl %s → rc=%d", strings.Join(full, " "), r.Code)
 	return r
 }
 
@@ -78,7 +57,7 @@ func (c *cli) run(args ...string) result {
 func (c *cli) must(want int, args ...string) result {
 	c.t.Helper()
 	r := c.run(args...)
-	if r.code != want {
+	if r.Code != want {
 		c.t.Fatalf("kubectl nerve %s: want rc=%d, %s", strings.Join(args, " "), want, r)
 	}
 	return r
@@ -87,8 +66,8 @@ func (c *cli) must(want int, args ...string) result {
 func contains(t *testing.T, r result, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
-		if !strings.Contains(r.out, w) {
-			t.Fatalf("output lacks %q:\n%s", w, r.out)
+		if !strings.Contains(r.Out, w) {
+			t.Fatalf("output lacks %q:\n%s", w, r.Out)
 		}
 	}
 }

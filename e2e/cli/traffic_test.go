@@ -81,6 +81,6 @@ func TestTraffic(t *testing.T) {
 	r := c.must(0, "traffic", ro)
 	contains(t, r, "nerve/gatewayAPI", "httproutes/mllp-admin", "mllp-listener-canary", "canary", "20.0%",
 		"nerve/mllp", "mllproute/mllp-listener", "nerve-mllp-proxy-0", "20/100", "200", "20.0%")
-	t.Logf("traffic:\n%s", r.out)
+	t.Logf("traffic:\n%s", r.Out)
 	contains(t, c.must(0, "traffic", ro, "-o", "jsonpath={.mllp[0].canaryShare}"), "20.0%")
 }

@@ -58,12 +58,12 @@ func registerTestMetric(t *testing.T, env *framework.Env, c *cli, pluginDir, val
 	t.Helper()
 	r := c.must(0, "plugins", "config", "--dir", pluginDir, "--name", "testmetric=e2e/metric", "--config-namespace", c.ns)
 	var cm corev1.ConfigMap
-	if err := yaml.Unmarshal([]byte(r.out), &cm); err != nil {
-		t.Fatalf("plugins config output: %v\n%s", err, r.out)
+	if err := yaml.Unmarshal([]byte(r.Out), &cm); err != nil {
+		t.Fatalf("plugins config output: %v\n%s", err, r.Out)
 	}
 	var entries []map[string]any
 	if err := yaml.Unmarshal([]byte(cm.Data["metricProviderPlugins"]), &entries); err != nil || len(entries) != 1 {
-		t.Fatalf("metricProviderPlugins: %v\n%s", err, r.out)
+		t.Fatalf("metricProviderPlugins: %v\n%s", err, r.Out)
 	}
 	if s, _ := entries[0]["sha256"].(string); len(s) != 64 {
 		t.Fatalf("sha256 %q", s)
@@ -105,8 +105,8 @@ func TestWorkflow(t *testing.T) {
 		contains(t, r, "rollout/"+ro, "Paused", "step=1/5")
 		r = c.must(0, "get", "rollout", ro)
 		contains(t, r, "॥ Paused", "Step:          1/5", "SetWeight:     25", "# revision:2", "canary", "stable", "mllp-listener:1.4.2")
-		t.Logf("paused canary:\n%s", r.out)
-		if got := c.must(0, "get", "rollout", ro, "-o", "jsonpath={.status.currentStepIndex}").out; got != "1" {
+		t.Logf("paused canary:\n%s", r.Out)
+		if got := c.must(0, "get", "rollout", ro, "-o", "jsonpath={.status.currentStepIndex}").Out; got != "1" {
 			t.Fatalf("currentStepIndex %q", got)
 		}
 		contains(t, c.must(0, "list", "rollouts", "--waiting"), ro, "1/5")
@@ -116,11 +116,11 @@ func TestWorkflow(t *testing.T) {
 	})
 	t.Run("pause and resume", func(t *testing.T) {
 		c.must(0, "pause", ro)
-		if got := c.must(0, "get", "rollout", ro, "-o", "jsonpath={.spec.paused}").out; got != "true" {
+		if got := c.must(0, "get", "rollout", ro, "-o", "jsonpath={.spec.paused}").Out; got != "true" {
 			t.Fatalf("spec.paused %q", got)
 		}
 		c.must(0, "resume", ro)
-		if got := c.must(0, "get", "rollout", ro, "-o", "jsonpath={.spec.paused}").out; got != "false" {
+		if got := c.must(0, "get", "rollout", ro, "-o", "jsonpath={.spec.paused}").Out; got != "false" {
 			t.Fatalf("spec.paused after resume %q", got)
 		}
 	})
@@ -132,10 +132,10 @@ func TestWorkflow(t *testing.T) {
 		c.must(0, "status", ro, "--until", "paused", "--timeout", "60s")
 		r = c.must(0, "get", "rollout", ro)
 		contains(t, r, "α "+ro, "AnalysisRun", "▸ ack-latency", "[0.0031] vs result[0] < 0.005 (3/3)", "Step:          4/5")
-		t.Logf("paused canary with its AnalysisRun:\n%s", r.out)
+		t.Logf("paused canary with its AnalysisRun:\n%s", r.Out)
 		r = c.must(0, "analysis", ro)
 		contains(t, r, "ack-latency", "[0.0031]", `service="mllp-listener"`, "✔ Successful")
-		t.Logf("analysis:\n%s", r.out)
+		t.Logf("analysis:\n%s", r.Out)
 	})
 	t.Run("abort degrades, retry restarts", func(t *testing.T) {
 		c.must(0, "abort", ro)
@@ -150,12 +150,12 @@ func TestWorkflow(t *testing.T) {
 	})
 	t.Run("undo and restart", func(t *testing.T) {
 		c.must(0, "undo", ro, "--to-revision", "1")
-		if got := c.must(0, "get", "rollout", ro, "-o", "jsonpath={.spec.template.spec.containers[0].image}").out; got != "registry.local/mllp-listener:1.4.1" {
+		if got := c.must(0, "get", "rollout", ro, "-o", "jsonpath={.spec.template.spec.containers[0].image}").Out; got != "registry.local/mllp-listener:1.4.1" {
 			t.Fatalf("image after undo %q", got)
 		}
 		c.must(0, "status", ro, "--until", "paused", "--timeout", "90s")
 		c.must(0, "restart", ro, "--in", "1h")
-		if got := c.must(0, "get", "rollout", ro, "-o", "jsonpath={.spec.restartAt}").out; got == "" {
+		if got := c.must(0, "get", "rollout", ro, "-o", "jsonpath={.spec.restartAt}").Out; got == "" {
 			t.Fatal("spec.restartAt not set")
 		}
 	})
@@ -171,16 +171,16 @@ func TestWorkflow(t *testing.T) {
 		lintdata := filepath.Join(root, "cmd", "kubectl-nerve", "internal", "lint", "testdata")
 		contains(t, c.must(1, "lint", "-f", filepath.Join(lintdata, "seed-raw.yaml")), "spec.selector is missing", "passes no value for {{args.service-name}}")
 		c.must(0, "lint", "-f", filepath.Join(lintdata, "seed-completed.yaml"))
-		helper := c.must(0, "completion", "kubectl-plugin").out
+		helper := c.must(0, "completion", "kubectl-plugin").Out
 		if err := os.WriteFile(filepath.Join(helpers, "kubectl_complete-nerve"), []byte(helper), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		comp := kubectl(t.Context(), c.path, "__complete", "nerve", "sta")
-		if !strings.Contains(comp.out, "status") {
+		if !strings.Contains(comp.Out, "status") {
 			t.Fatalf("kubectl plugin completion: %s", comp)
 		}
 		comp = kubectl(t.Context(), c.path, "__complete", "nerve", "get", "rollout", "-n", c.ns, "mllp")
-		if !strings.Contains(comp.out, ro) {
+		if !strings.Contains(comp.Out, ro) {
 			t.Fatalf("rollout name completion: %s", comp)
 		}
 		contains(t, c.must(0, "version"), "kubectl-nerve:")

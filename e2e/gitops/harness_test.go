@@ -3,12 +3,10 @@
 package gitops
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,31 +26,13 @@ import (
 )
 
 // result is one command run.
-type result struct {
-	out, err string
-	code     int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("rc=%d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
-}
+type result = framework.Result
 
 func run(ctx context.Context, dir string, env []string, name string, args ...string) result {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		code = -1
-		errOut.WriteString(err.Error())
-	}
-	return result{out.String(), errOut.String(), code}
+	return framework.RunCommand(cmd)
 }
 
 // nerve is `kubectl nerve` (the built binary on PATH as a kubectl plugin).
@@ -75,14 +55,14 @@ func (n *nerve) run(args ...string) result {
 	ctx, cancel := context.WithTimeout(n.t.Context(), 2*time.Minute)
 	defer cancel()
 	r := run(ctx, "", append([]string{"PATH=" + n.path}, n.env...), "kubectl", append([]string{"nerve"}, args...)...)
-	n.t.Logf("$ kubectl nerve %s → rc=%d", strings.Join(args, " "), r.code)
+	n.t.Logf("$ kubectl nerve %s → rc=%d", strings.Join(args, " "), r.Code)
 	return r
 }
 
 func (n *nerve) must(want int, args ...string) result {
 	n.t.Helper()
 	r := n.run(args...)
-	if r.code != want {
+	if r.Code != want {
 		n.t.Fatalf("kubectl nerve %s: want rc=%d, %s", strings.Join(args, " "), want, r)
 	}
 	return r
@@ -106,10 +86,10 @@ type repo struct {
 func (r *repo) git(args ...string) string {
 	r.t.Helper()
 	res := run(r.t.Context(), r.dir, gitEnv(), "git", args...)
-	if res.code != 0 {
+	if res.Code != 0 {
 		r.t.Fatalf("git %s: %s", strings.Join(args, " "), res)
 	}
-	return strings.TrimSpace(res.out)
+	return strings.TrimSpace(res.Out)
 }
 
 func gitEnv() []string {
@@ -133,13 +113,13 @@ func newRemote(t *testing.T) (remote string, work, argo *repo) {
 	base := t.TempDir()
 	remote = filepath.Join(base, "remote.git")
 	res := run(t.Context(), base, gitEnv(), "git", "init", "--bare", "--initial-branch=main", remote)
-	if res.code != 0 {
+	if res.Code != 0 {
 		t.Fatal(res)
 	}
 	work = &repo{t: t, dir: filepath.Join(base, "work")}
 	argo = &repo{t: t, dir: filepath.Join(base, "argocd")}
 	for _, r := range []*repo{work, argo} {
-		if res := run(t.Context(), base, gitEnv(), "git", "clone", "--quiet", remote, r.dir); res.code != 0 {
+		if res := run(t.Context(), base, gitEnv(), "git", "clone", "--quiet", remote, r.dir); res.Code != 0 {
 			t.Fatal(res)
 		}
 		r.git("config", "user.name", "nerve e2e")

@@ -198,7 +198,7 @@ func (w *world) gitops(args ...string) []string {
 }
 
 func logOutput(t *testing.T, what string, r result) {
-	t.Logf("%s (exit %d):\n%s%s", what, r.code, r.out, r.err)
+	t.Logf("%s (exit %d):\n%s%s", what, r.Code, r.Out, r.Err)
 }
 
 // TestGitOpsWorkflow: staging passes its analysis and is promoted to prod in Git; prod's
@@ -213,7 +213,7 @@ func TestGitOpsWorkflow(t *testing.T) {
 
 	t.Run("promotion refused without a passed analysis", func(t *testing.T) {
 		r := w.n.must(1, w.gitops("env", "promote", app, "--from", "staging", "--to", "prod")...)
-		contains(t, r.err, "refused", "did not pass analysis", "NoAnalysis")
+		contains(t, r.Err, "refused", "did not pass analysis", "NoAnalysis")
 	})
 	t.Run("staging canary passes analysis", func(t *testing.T) {
 		w.bump("staging", "1.0.1")
@@ -223,7 +223,7 @@ func TestGitOpsWorkflow(t *testing.T) {
 	t.Run("env status", func(t *testing.T) {
 		r := w.n.must(0, w.gitops("env", "status", app, "--envs", "staging,prod")...)
 		logOutput(t, "kubectl nerve env status", r)
-		contains(t, r.out, "staging", "prod", image+":1.0.1", "Successful", "NoAnalysis")
+		contains(t, r.Out, "staging", "prod", image+":1.0.1", "Successful", "NoAnalysis")
 	})
 	t.Run("promotion refused when the target has uncommitted changes", func(t *testing.T) {
 		stray := filepath.Join(w.work.dir, "environments/prod/mllp-listener/stray.yaml")
@@ -232,13 +232,13 @@ func TestGitOpsWorkflow(t *testing.T) {
 		}
 		defer os.Remove(stray)
 		r := w.n.must(1, w.gitops("env", "promote", app, "--from", "staging", "--to", "prod")...)
-		contains(t, r.err, "uncommitted changes", "stray.yaml")
+		contains(t, r.Err, "uncommitted changes", "stray.yaml")
 	})
 	t.Run("promotion staging to prod", func(t *testing.T) { promote(t, w) })
 	t.Run("prod canary fails and is rolled back in Git", func(t *testing.T) { rollback(t, w) })
 	t.Run("promotion of a rejected revision refused", func(t *testing.T) {
 		r := w.n.must(1, w.gitops("env", "promote", app, "--from", "staging", "--to", "prod")...)
-		contains(t, r.err, "refused", "was rolled back in prod", "nerve-rejected.yaml")
+		contains(t, r.Err, "refused", "was rolled back in prod", "nerve-rejected.yaml")
 	})
 	t.Run("promotion refused on a failed analysis", func(t *testing.T) {
 		setMetric(t, w.stagingMetric, "0.02")
@@ -247,20 +247,20 @@ func TestGitOpsWorkflow(t *testing.T) {
 		w.degraded("staging")
 		r := w.n.must(1, w.gitops("env", "promote", app, "--from", "staging", "--to", "prod")...)
 		logOutput(t, "kubectl nerve env promote (failed analysis)", r)
-		contains(t, r.err, "refused", "did not pass analysis", image+":1.0.2", "Failed")
+		contains(t, r.Err, "refused", "did not pass analysis", image+":1.0.2", "Failed")
 	})
 	t.Run("drift", func(t *testing.T) { drift(t, w) })
 	t.Run("live edits refused under self-heal", func(t *testing.T) {
 		r := w.n.must(1, "undo", app, "-n", w.prod.Namespace, "--argocd-namespace", w.argo.Namespace)
-		contains(t, r.err, "self-heal", "mllp-listener-prod", "--ignore-self-heal")
+		contains(t, r.Err, "self-heal", "mllp-listener-prod", "--ignore-self-heal")
 		r = w.n.must(1, "set", "image", app, "listener="+image+":9.9.9", "-n", w.prod.Namespace, "--argocd-namespace", w.argo.Namespace)
-		contains(t, r.err, "self-heal")
+		contains(t, r.Err, "self-heal")
 	})
 	t.Run("apps", func(t *testing.T) { apps(t, w) })
 	t.Run("history", func(t *testing.T) {
 		r := w.n.must(0, w.gitops("history", app, "--env", "prod")...)
 		logOutput(t, "kubectl nerve history", r)
-		contains(t, r.out, "promote mllp-listener staging → prod", "Revert", image+":1.0.1", "Failed (rejected)")
+		contains(t, r.Out, "promote mllp-listener staging → prod", "Revert", image+":1.0.1", "Failed (rejected)")
 	})
 }
 
@@ -273,8 +273,8 @@ func promote(t *testing.T, w *world) {
 	w.argoRepo.git("push", "-q")
 	r := w.n.must(0, w.gitops("env", "promote", app, "--from", "staging", "--to", "prod")...)
 	logOutput(t, "kubectl nerve env promote mllp-listener --from staging --to prod", r)
-	contains(t, r.out, "promote mllp-listener staging → prod", image+":1.0.0", image+":1.0.1", "Successful", "pushed")
-	contains(t, r.err, "fast-forwarded")
+	contains(t, r.Out, "promote mllp-listener staging → prod", image+":1.0.0", image+":1.0.1", "Successful", "pushed")
+	contains(t, r.Err, "fast-forwarded")
 	msg := w.work.git("log", "-1", "--format=%B", "origin/main")
 	contains(t, msg, "Nerve-Promoted-From: staging", "Nerve-Source-Revision: ", "Nerve-Image: "+image+":1.0.1",
 		"Nerve-Analysis-Run: "+w.staging.Namespace+"/")
@@ -293,7 +293,7 @@ func rollback(t *testing.T, w *world) {
 	promoting := w.work.git("rev-parse", "HEAD")
 	r := w.n.must(0, append(w.gitops("rollback", app, "-n", w.prod.Namespace), "--reason", "ack latency over 5 ms")...)
 	logOutput(t, "kubectl nerve rollback", r)
-	contains(t, r.out, "aborted", "reverted "+promoting[:8], "rejected "+image+":1.0.1", "pushed")
+	contains(t, r.Out, "aborted", "reverted "+promoting[:8], "rejected "+image+":1.0.1", "pushed")
 	contains(t, w.work.git("show", "origin/main:environments/prod/mllp-listener/kustomization.yaml"), `newTag: "1.0.0"`)
 	contains(t, w.work.git("show", "origin/main:environments/prod/mllp-listener/nerve-rejected.yaml"), image+":1.0.1", "ack latency over 5 ms", promoting)
 	contains(t, w.work.git("log", "-1", "--format=%B", "origin/main"), "Nerve-Rollback-Of: "+promoting)
@@ -317,17 +317,17 @@ func drift(t *testing.T, w *world) {
 	}
 	r := w.n.must(0, args...)
 	logOutput(t, "kubectl nerve drift (router weight only)", r)
-	contains(t, r.out, "MLLPRoute/mllp-listener", ".spec.weight", "router", "nerve-mllp-router")
-	contains(t, r.err, "no drift")
+	contains(t, r.Out, "MLLPRoute/mllp-listener", ".spec.weight", "router", "nerve-mllp-router")
+	contains(t, r.Err, "no drift")
 
 	edit := run(t.Context(), "", []string{`KUBE_EDITOR=sed -i -e 's/^  replicas: 2$/  replicas: 3/'`}, "kubectl", "edit", "rollout", app, "-n", w.prod.Namespace)
-	if edit.code != 0 {
+	if edit.Code != 0 {
 		t.Fatalf("kubectl edit: %s", edit)
 	}
 	r = w.n.must(1, args...)
 	logOutput(t, "kubectl nerve drift (after kubectl edit)", r)
-	contains(t, r.out, "Rollout/mllp-listener", ".spec.replicas", "3", "2", "manual", "kubectl-edit", ".spec.weight", "router")
-	contains(t, r.err, "drift: 1 field(s) differ")
+	contains(t, r.Out, "Rollout/mllp-listener", ".spec.replicas", "3", "2", "manual", "kubectl-edit", ".spec.weight", "router")
+	contains(t, r.Err, "drift: 1 field(s) differ")
 	r = w.n.must(1, append(args, "-o", "json")...)
 	var rep struct {
 		Drifted int `json:"drifted"`
@@ -338,8 +338,8 @@ func drift(t *testing.T, w *world) {
 			} `json:"fields"`
 		} `json:"objects"`
 	}
-	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
-		t.Fatalf("%v\n%s", err, r.out)
+	if err := json.Unmarshal([]byte(r.Out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, r.Out)
 	}
 	classes := map[string]string{}
 	for _, o := range rep.Objects {
@@ -351,7 +351,7 @@ func drift(t *testing.T, w *world) {
 		t.Fatalf("drift classes %v (drifted %d)", classes, rep.Drifted)
 	}
 	r = w.n.must(1, append(args, "--prometheus")...)
-	contains(t, r.out, `class="manual"} 1`, `class="router"} 1`, "nerve_drift_counted{")
+	contains(t, r.Out, `class="manual"} 1`, `class="router"} 1`, "nerve_drift_counted{")
 	// a path that does not render is an error: exit > 1
 	r = w.n.must(2, "drift", filepath.Join(w.work.dir, "does-not-exist"), "-n", w.prod.Namespace)
 	// the stand-in's self-heal restores replicas and keeps the router's weight
@@ -381,16 +381,16 @@ func apps(t *testing.T, w *world) {
 	})
 	r := w.n.must(0, "apps", "--argocd-namespace", ns)
 	logOutput(t, "kubectl nerve apps", r)
-	contains(t, r.out, "nerve-app-of-apps-e2e", "├──mllp-listener-staging", "└──mllp-listener-prod", "Rollout", "Degraded",
+	contains(t, r.Out, "nerve-app-of-apps-e2e", "├──mllp-listener-staging", "└──mllp-listener-prod", "Rollout", "Degraded",
 		"Application mllp-listener-staging Degraded: Rollout mllp-listener Degraded: RolloutAborted")
 	writeStatus(t, w.argo, ns, "mllp-listener-prod", map[string]any{"reconciledAt": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)})
 	r = w.n.must(0, "apps", "--argocd-namespace", ns)
 	logOutput(t, "kubectl nerve apps (prod's status stale)", r)
-	contains(t, r.out, "(stale)", "status stale: reconciled 60m ago")
+	contains(t, r.Out, "(stale)", "status stale: reconciled 60m ago")
 	r = w.n.must(0, "apps", "--argocd-namespace", ns, "-o", "json")
-	contains(t, r.out, `"kind": "AppTree"`, `"stale": true`)
-	if !strings.Contains(r.out, `"ownHealth": "Healthy"`) {
-		t.Fatalf("json lacks ownHealth:\n%s", r.out)
+	contains(t, r.Out, `"kind": "AppTree"`, `"stale": true`)
+	if !strings.Contains(r.Out, `"ownHealth": "Healthy"`) {
+		t.Fatalf("json lacks ownHealth:\n%s", r.Out)
 	}
 }
 
