@@ -25,6 +25,9 @@ type blueGreenStrategy struct {
 	pre, post       *v1alpha1.AnalysisRun
 	// addedPause: the BlueGreenPause was added in this reconcile (Argo's HasAddPause).
 	addedPause bool
+	// newWithinDelay: the new ReplicaSet had an unexpired scale-down deadline when the reconcile
+	// began (it is removed during it): a rollback to it is fast.
+	newWithinDelay bool
 }
 
 func (bs *blueGreenStrategy) spec() *v1alpha1.BlueGreenStrategy { return bs.ro.Spec.Strategy.BlueGreen }
@@ -46,6 +49,9 @@ func (bs *blueGreenStrategy) startRevision(bool) {
 func (bs *blueGreenStrategy) progress(ctx context.Context) error {
 	if err := bs.loadServices(); err != nil {
 		return err
+	}
+	if left, ok := bs.scaleDownRemaining(bs.newRS); ok && left > 0 {
+		bs.newWithinDelay = true
 	}
 	runs, err := bs.runsOf()
 	if err != nil {
@@ -102,7 +108,7 @@ func selectorOf(svc *corev1.Service) string {
 // ReplicaSet the active Service selects.
 func (bs *blueGreenStrategy) finishStatus() {
 	st := &bs.status
-	if bs.ro.Status.PromoteFull {
+	if bs.ro.Status.PromoteFull || bs.rollbackWithinWindow() {
 		bs.clearPauseAndAbort()
 	}
 	st.BlueGreen.PreviewSelector, st.BlueGreen.ActiveSelector = selectorOf(bs.preview), selectorOf(bs.active)
@@ -146,6 +152,8 @@ func (bs *blueGreenStrategy) promotionReason() string {
 		return ""
 	case bs.ro.Status.PromoteFull:
 		return "Full promotion requested"
+	case bs.fastRollback() && bs.rollbackWithinWindow():
+		return "Rollback within window"
 	case bs.fastRollback():
 		return "Fast rollback"
 	case st.Abort:
@@ -170,19 +178,16 @@ func (bs *blueGreenStrategy) promote(reason string) {
 }
 
 // fastRollback is Argo's isFastRollback for blueGreen: going back to the stable ReplicaSet (also
-// true once fully promoted), or to an older ReplicaSet still within its scale-down delay.
+// true once fully promoted), or to an older ReplicaSet within the rollbackWindow or still within
+// its scale-down delay.
 func (bs *blueGreenStrategy) fastRollback() bool {
 	if bs.newRS == nil || bs.stableRS == nil {
 		return false
 	}
-	if rsHash(bs.newRS) == bs.ro.Status.StableRS {
+	if rsHash(bs.newRS) == bs.ro.Status.StableRS || bs.rollbackWithinWindow() {
 		return true
 	}
-	if !bs.newRS.CreationTimestamp.Before(&bs.stableRS.CreationTimestamp) {
-		return false
-	}
-	left, ok := bs.scaleDownRemaining(bs.newRS)
-	return ok && left > 0
+	return bs.newWithinDelay && bs.newRS.CreationTimestamp.Before(&bs.stableRS.CreationTimestamp)
 }
 
 func rsByHash(rss []*appsv1.ReplicaSet, hash string) *appsv1.ReplicaSet {

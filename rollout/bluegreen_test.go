@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -370,5 +371,85 @@ func TestSyncBlueGreenScaleDownDelayRevisionLimit(t *testing.T) {
 	fx.settle(t)
 	if n1, n2 := replicas(fx.rs(t, v1)), replicas(fx.rs(t, v2)); n1 != 0 || n2 != 3 {
 		t.Fatalf("v1 at %d, v2 at %d replicas; want v1 scaled down at once (limit 1), v2 delayed", n1, n2)
+	}
+}
+
+// TestSyncBlueGreenMetadata: previewMetadata on the previewed ReplicaSet and its pods,
+// activeMetadata on the active one; on promotion the new pods switch to activeMetadata.
+func TestSyncBlueGreenMetadata(t *testing.T) {
+	ro := blueGreenRollout(func(bg *v1alpha1.BlueGreenStrategy) {
+		bg.AutoPromotionEnabled = ptr.To(false)
+		bg.PreviewMetadata = &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "preview"}}
+		bg.ActiveMetadata = &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "active"}}
+	})
+	fx := newFixture(t, ro, service("web-active", nil), service("web-preview", nil))
+	fx.api.runPods = true
+	fx.settle(t)
+	v1 := fx.rollout(t).Status.StableRS
+	if got := strings.Join(fx.podLabels(t, fx.rs(t, v1), "role"), ";"); got != strings.Join(repeat("role=active", 3), ";") {
+		t.Fatalf("first revision pods %v", got)
+	}
+	fx.edit(t, newImage)
+	fx.settle(t)
+	v2 := fx.rollout(t).Status.CurrentPodHash
+	if got := strings.Join(fx.podLabels(t, fx.rs(t, v2), "role"), ";"); got != strings.Join(repeat("role=preview", 3), ";") {
+		t.Fatalf("previewed pods %v", got)
+	}
+	fx.editStatus(t, func(st *v1alpha1.RolloutStatus) { st.PauseConditions = nil })
+	fx.settle(t)
+	if got := strings.Join(fx.podLabels(t, fx.rs(t, v2), "role"), ";"); got != strings.Join(repeat("role=active", 3), ";") {
+		t.Fatalf("promoted pods %v", got)
+	}
+	if got := strings.Join(fx.podLabels(t, fx.rs(t, v1), "role"), ";"); got != strings.Join(repeat("", 3), ";") {
+		t.Fatalf("old active pods %v (scale-down delay keeps them, without injected metadata)", got)
+	}
+}
+
+// TestSyncBlueGreenAntiAffinity: a new ReplicaSet gets Argo's injected anti-affinity term against
+// the stable ReplicaSet's pods; the first one (no stable yet) does not.
+func TestSyncBlueGreenAntiAffinity(t *testing.T) {
+	fx := newBlueGreenFixture(t, blueGreenRollout(func(bg *v1alpha1.BlueGreenStrategy) {
+		bg.AntiAffinity = &v1alpha1.AntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: &v1alpha1.PreferredDuringSchedulingIgnoredDuringExecution{Weight: 40}}
+	}))
+	v1 := fx.rollout(t).Status.StableRS
+	if a := fx.rs(t, v1).Spec.Template.Spec.Affinity; a != nil {
+		t.Fatalf("first ReplicaSet affinity %+v", a)
+	}
+	fx.edit(t, newImage)
+	fx.settle(t)
+	a := fx.rs(t, fx.rollout(t).Status.CurrentPodHash).Spec.Template.Spec.Affinity
+	if a == nil || a.PodAntiAffinity == nil || len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) != 1 {
+		t.Fatalf("new ReplicaSet affinity %+v", a)
+	}
+	term := a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0]
+	req := term.PodAffinityTerm.LabelSelector.MatchExpressions[0]
+	if term.Weight != 40 || term.PodAffinityTerm.TopologyKey != "kubernetes.io/hostname" || req.Key != v1alpha1.DefaultRolloutUniqueLabelKey ||
+		req.Operator != metav1.LabelSelectorOpIn || len(req.Values) != 1 || req.Values[0] != v1 {
+		t.Fatalf("injected term %+v", term)
+	}
+}
+
+// TestSyncBlueGreenFastRollback: going back to the previous template while its ReplicaSet is
+// still up within its scale-down delay skips the pause and switches back at once.
+func TestSyncBlueGreenFastRollback(t *testing.T) {
+	fx := newBlueGreenFixture(t, blueGreenRollout(func(bg *v1alpha1.BlueGreenStrategy) { bg.AutoPromotionEnabled = ptr.To(false) }))
+	v1 := fx.rollout(t).Status.StableRS
+	fx.now = fx.now.Add(time.Second)
+	fx.edit(t, newImage)
+	fx.settle(t)
+	fx.editStatus(t, func(st *v1alpha1.RolloutStatus) { st.PauseConditions = nil })
+	fx.settle(t)
+	v2 := fx.rollout(t).Status.StableRS
+	if v2 == v1 {
+		t.Fatal("v2 not promoted")
+	}
+	fx.edit(t, func(ro *v1alpha1.Rollout) { ro.Spec.Template.Spec.Containers[0].Image = "web:1" })
+	fx.settle(t)
+	st := fx.rollout(t).Status
+	if st.CurrentPodHash != v1 || st.StableRS != v1 || fx.selector(t, "web-active") != v1 || len(st.PauseConditions) != 0 || st.Phase != v1alpha1.RolloutPhaseHealthy {
+		t.Fatalf("after the rollback: %+v", st)
+	}
+	if !fx.events.has("Normal RolloutCompleted Rollout completed update to revision 3 (" + v1 + "): Fast rollback") {
+		t.Fatalf("events %q", fx.events.events)
 	}
 }
