@@ -35,6 +35,8 @@ type API interface {
 	ListPods(ctx context.Context, ns, labelSelector string) (*corev1.PodList, error)
 	// DeletePod deletes a pod.
 	DeletePod(ctx context.Context, ns, name string) error
+	// PatchPod applies a merge patch to a pod (ephemeral labels and annotations).
+	PatchPod(ctx context.Context, ns, name string, patch []byte) error
 	// GetSecret reads a Secret.
 	GetSecret(ctx context.Context, ns, name string) (*corev1.Secret, error)
 

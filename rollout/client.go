@@ -69,6 +69,11 @@ func (a ClientAPI) DeletePod(ctx context.Context, ns, name string) error {
 	return a.C.Pods.Delete(ctx, ns, name, metav1.DeleteOptions{})
 }
 
+// PatchPod implements API (a merge patch).
+func (a ClientAPI) PatchPod(ctx context.Context, ns, name string, patch []byte) error {
+	return a.C.Pods.Patch(ctx, ns, name, types.MergePatchType, patch, &corev1.Pod{})
+}
+
 // GetSecret implements API.
 func (a ClientAPI) GetSecret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
 	out := &corev1.Secret{}

@@ -80,7 +80,7 @@ func (rc *rolloutCtx) newReplicaSet(podHash string, revision int64) *appsv1.Repl
 	for k, v := range tmpl.Labels {
 		labels[k] = v
 	}
-	return &appsv1.ReplicaSet{
+	rs := &appsv1.ReplicaSet{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      ro.Name + "-" + podHash,
 			Namespace: ro.Namespace,
@@ -98,6 +98,8 @@ func (rc *rolloutCtx) newReplicaSet(podHash string, revision int64) *appsv1.Repl
 			Template:        tmpl,
 		},
 	}
+	rs, _ = withEphemeral(rs, rc.creationMetadata())
+	return rs
 }
 
 // ensureNewRS creates the ReplicaSet of the current template (0 replicas) when missing, and
@@ -115,7 +117,7 @@ func (rc *rolloutCtx) ensureNewRS(ctx context.Context, podHash string) error {
 		if gerr != nil {
 			return gerr
 		}
-		if metav1.IsControlledBy(existing, rc.ro) && equality.Semantic.DeepEqual(existing.Spec.Template, want.Spec.Template) {
+		if metav1.IsControlledBy(existing, rc.ro) && equality.Semantic.DeepEqual(withoutEphemeral(existing).Spec.Template, withoutEphemeral(want).Spec.Template) {
 			rc.newRS = existing
 			return nil
 		}

@@ -125,6 +125,9 @@ func (rc *rolloutCtx) progress(ctx context.Context) error {
 	if err := rc.reconcileRestart(ctx); err != nil {
 		return err
 	}
+	if err := rc.reconcileEphemeralMetadata(ctx); err != nil {
+		return err
+	}
 	if err := rc.reconcileRevisionHistory(ctx); err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ spec:
 		{"unknown-plugin", svcs + "      trafficRouting:\n        plugins: {e2e/late: {}}\n      steps:\n      - setWeight: 10\n", `traffic router plugin "e2e/late" is not registered`},
 		{"bad-template", "      steps:\n      - analysis: {templates: [{templateName: nope}]}\n", `spec.strategy.canary.steps[0].analysis: Invalid value: AnalysisTemplate "nope": not found`},
 		{"unresolvable-arg", "      steps:\n      - analysis: {templates: [{templateName: needs-arg}]}\n", "args.service was not resolved"},
-		{"experiment", "      steps:\n      - experiment: {templates: [{name: a, specRef: canary}]}\n", "nerve does not support experiment steps yet"},
+		{"experiment", "      steps:\n      - experiment: {templates: [{name: a, specRef: canary}]}\n", "spec.strategy.canary.steps[0].experiment: Unsupported value: nerve has no Experiment controller, so experiment steps are refused"},
 	}
 	for _, c := range cases {
 		s.apply(rolloutYAML(c.name, 1, c.canary))

@@ -139,7 +139,8 @@ func step(fs *findings, ro *v1alpha1.Rollout, path string, st v1alpha1.CanarySte
 	tr := ro.Spec.Strategy.Canary.TrafficRouting
 	switch {
 	case st.Experiment != nil:
-		fs.fail(path+".experiment", Unsupported, "experiment steps are not run by nerve's controller", "nerve does not support experiment steps yet")
+		fs.fail(path+".experiment", Unsupported, "nerve has no Experiment controller: remove the experiment step (or run this Rollout with Argo Rollouts)",
+			"nerve has no Experiment controller, so experiment steps are refused; remove the step")
 	case st.Plugin != nil:
 		fs.fail(path+".plugin", Unsupported, "step plugins are not run by nerve's controller", "nerve does not support step plugins yet")
 	case st.SetWeight != nil:

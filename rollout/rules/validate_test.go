@@ -81,7 +81,7 @@ func TestFirstErrorIsTheControllersMessage(t *testing.T) {
 		{"empty step", step(v1alpha1.CanaryStep{}),
 			"spec.strategy.canary.steps[2]: Invalid value: a step must set exactly one of setWeight, pause, analysis, setCanaryScale, setHeaderRoute, setMirrorRoute (found 0: ); unknown step kinds are not supported"},
 		{"experiment", step(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{}}),
-			"spec.strategy.canary.steps[2].experiment: Unsupported value: nerve does not support experiment steps yet"},
+			"spec.strategy.canary.steps[2].experiment: Unsupported value: nerve has no Experiment controller, so experiment steps are refused; remove the step"},
 		{"weight over max", step(v1alpha1.CanaryStep{SetWeight: ptr.To[int32](101)}),
 			"spec.strategy.canary.steps[2].setWeight: Invalid value: 101: must be between 0 and maxTrafficWeight (100)"},
 		{"bad pause", step(v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: ptr.To(intstr.FromString("soon"))}}),
