@@ -19,7 +19,8 @@ func TestControllerLinksOnlyTheLeanClient(t *testing.T) {
 	for _, p := range strings.Fields(string(out)) {
 		switch {
 		case p == "k8s.io/client-go/kubernetes" || strings.HasPrefix(p, "k8s.io/client-go/kubernetes/"),
-			strings.HasPrefix(p, "k8s.io/client-go/tools/leaderelection"), strings.HasPrefix(p, "k8s.io/client-go/informers"):
+			strings.HasPrefix(p, "k8s.io/client-go/tools/leaderelection"), strings.HasPrefix(p, "k8s.io/client-go/informers"),
+			p == "k8s.io/client-go/tools/record", p == "k8s.io/apimachinery/pkg/util/strategicpatch":
 			t.Errorf("nerve-controller links %s", p)
 		case strings.HasPrefix(p, "k8s.io/api/") && !allowed[p]:
 			t.Errorf("nerve-controller links API group %s", p)

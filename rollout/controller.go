@@ -15,7 +15,6 @@ import (
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
@@ -61,7 +60,7 @@ type Controller struct {
 	client   *kube.Client
 	api      API
 	plugins  PluginSource
-	recorder record.EventRecorder
+	recorder EventRecorder
 	metrics  *Metrics
 	now      func() time.Time
 	engine   *analysis.Engine
@@ -76,7 +75,7 @@ type Controller struct {
 
 	rolloutQueue workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	runQueue     workqueue.TypedRateLimitingInterface[cache.ObjectName]
-	broadcaster  record.EventBroadcaster
+	events       *kube.Recorder
 }
 
 // NewController wires informers, listers and queues; call Run to start it.
@@ -108,13 +107,17 @@ func newQueue(name string) workqueue.TypedRateLimitingInterface[cache.ObjectName
 		workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: name})
 }
 
+// EventRecorder records an event about an object (kube.Recorder; record.FakeRecorder in tests).
+type EventRecorder interface {
+	Eventf(obj runtime.Object, eventtype, reason, messageFmt string, args ...any)
+}
+
 func (c *Controller) setupEvents(ctx context.Context) {
-	c.broadcaster = record.NewBroadcaster(record.WithContext(ctx))
-	c.broadcaster.StartStructuredLogging(4)
-	c.broadcaster.StartRecordingToSink(kube.NewEventSink(ctx, c.client.Events))
 	scheme := runtime.NewScheme()
 	utilruntime.Must(v1alpha1.AddToScheme(scheme))
-	c.recorder = c.broadcaster.NewRecorder(scheme, corev1.EventSource{Component: "rollouts-controller"})
+	c.events = kube.NewRecorder(klog.FromContext(ctx), kube.EventSink{Events: c.client.Events}, scheme,
+		corev1.EventSource{Component: "rollouts-controller"})
+	c.recorder = c.events
 }
 
 // instanceSelector implements Argo's controller-instance-id label semantics.
@@ -248,7 +251,7 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	defer utilruntime.HandleCrash()
 	defer c.rolloutQueue.ShutDown()
 	defer c.runQueue.ShutDown()
-	defer c.broadcaster.Shutdown()
+	go c.events.Run(ctx)
 	logger := klog.FromContext(ctx)
 	synced := make([]cache.InformerSynced, 0, len(c.informers))
 	for _, inf := range c.informers {
