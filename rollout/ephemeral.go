@@ -21,11 +21,14 @@ import (
 const EphemeralMetadataAnnotation = "rollout.argoproj.io/ephemeral-metadata"
 
 // ephemeralMetadata returns the metadata for the canary (new) and the stable pods:
-// spec.strategy.canary.{canaryMetadata,stableMetadata}. A second strategy adds its pair here
-// (blueGreen: previewMetadata, activeMetadata).
+// spec.strategy.canary.{canaryMetadata,stableMetadata} or
+// spec.strategy.blueGreen.{previewMetadata,activeMetadata}.
 func ephemeralMetadata(ro *v1alpha1.Rollout) (newMD, stableMD *v1alpha1.PodTemplateMetadata, ok bool) {
 	if c := ro.Spec.Strategy.Canary; c != nil {
 		return c.CanaryMetadata, c.StableMetadata, c.CanaryMetadata != nil || c.StableMetadata != nil
+	}
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		return bg.PreviewMetadata, bg.ActiveMetadata, bg.PreviewMetadata != nil || bg.ActiveMetadata != nil
 	}
 	return nil, nil, false
 }

@@ -71,6 +71,7 @@ func (rc *rolloutCtx) newReplicaSet(podHash string, revision int64) *appsv1.Repl
 		tmpl.Labels = map[string]string{}
 	}
 	tmpl.Labels[v1alpha1.DefaultRolloutUniqueLabelKey] = podHash
+	tmpl.Spec.Affinity = replicaSetAffinity(ro, podHash)
 	sel := ro.Spec.Selector.DeepCopy()
 	if sel.MatchLabels == nil {
 		sel.MatchLabels = map[string]string{}
@@ -219,7 +220,7 @@ func (rc *rolloutCtx) reconcileRevisionHistory(ctx context.Context) error {
 func (rc *rolloutCtx) referenced(rs *appsv1.ReplicaSet) bool {
 	h := rsHash(rs)
 	st := rc.ro.Status
-	if h == st.StableRS || h == st.CurrentPodHash {
+	if h == st.StableRS || h == st.CurrentPodHash || h == st.BlueGreen.ActiveSelector || h == st.BlueGreen.PreviewSelector {
 		return true
 	}
 	if w := st.Canary.Weights; w != nil {

@@ -76,14 +76,41 @@ type RolloutStrategy struct {
 	Canary    *CanaryStrategy    `json:"canary,omitempty"`
 }
 
-// BlueGreenStrategy is recognised (so that it is refused clearly) but not run by nerve's loop.
+// BlueGreenStrategy is Argo's blueGreen update strategy: the new ReplicaSet comes up beside the
+// stable one behind previewService, and activeService is switched to it once it is fully
+// available and promoted (automatically or by the user), optionally gated by pre- and
+// post-promotion analysis.
 type BlueGreenStrategy struct {
-	ActiveService         string `json:"activeService"`
-	PreviewService        string `json:"previewService,omitempty"`
-	AutoPromotionEnabled  *bool  `json:"autoPromotionEnabled,omitempty"`
-	AutoPromotionSeconds  int32  `json:"autoPromotionSeconds,omitempty"`
-	ScaleDownDelaySeconds *int32 `json:"scaleDownDelaySeconds,omitempty"`
+	ActiveService               string               `json:"activeService"`
+	PreviewService              string               `json:"previewService,omitempty"`
+	PreviewReplicaCount         *int32               `json:"previewReplicaCount,omitempty"`
+	AutoPromotionEnabled        *bool                `json:"autoPromotionEnabled,omitempty"`
+	AutoPromotionSeconds        int32                `json:"autoPromotionSeconds,omitempty"`
+	MaxUnavailable              *intstr.IntOrString  `json:"maxUnavailable,omitempty"`
+	ScaleDownDelaySeconds       *int32               `json:"scaleDownDelaySeconds,omitempty"`
+	ScaleDownDelayRevisionLimit *int32               `json:"scaleDownDelayRevisionLimit,omitempty"`
+	PrePromotionAnalysis        *RolloutAnalysis     `json:"prePromotionAnalysis,omitempty"`
+	AntiAffinity                *AntiAffinity        `json:"antiAffinity,omitempty"`
+	PostPromotionAnalysis       *RolloutAnalysis     `json:"postPromotionAnalysis,omitempty"`
+	PreviewMetadata             *PodTemplateMetadata `json:"previewMetadata,omitempty"`
+	ActiveMetadata              *PodTemplateMetadata `json:"activeMetadata,omitempty"`
+	AbortScaleDownDelaySeconds  *int32               `json:"abortScaleDownDelaySeconds,omitempty"`
 }
+
+// AntiAffinity asks for an anti-affinity rule against the previous stable ReplicaSet's pods on
+// a new ReplicaSet (exactly one of the two kinds).
+type AntiAffinity struct {
+	PreferredDuringSchedulingIgnoredDuringExecution *PreferredDuringSchedulingIgnoredDuringExecution `json:"preferredDuringSchedulingIgnoredDuringExecution,omitempty"`
+	RequiredDuringSchedulingIgnoredDuringExecution  *RequiredDuringSchedulingIgnoredDuringExecution  `json:"requiredDuringSchedulingIgnoredDuringExecution,omitempty"`
+}
+
+// PreferredDuringSchedulingIgnoredDuringExecution is a preferred anti-affinity rule's weight (1-100).
+type PreferredDuringSchedulingIgnoredDuringExecution struct {
+	Weight int32 `json:"weight"`
+}
+
+// RequiredDuringSchedulingIgnoredDuringExecution selects a required anti-affinity rule.
+type RequiredDuringSchedulingIgnoredDuringExecution struct{}
 
 // CanaryStrategy is the canary update strategy.
 type CanaryStrategy struct {
@@ -101,10 +128,12 @@ type CanaryStrategy struct {
 	AbortScaleDownDelaySeconds  *int32                     `json:"abortScaleDownDelaySeconds,omitempty"`
 	DynamicStableScale          bool                       `json:"dynamicStableScale,omitempty"`
 	MinPodsPerReplicaSet        *int32                     `json:"minPodsPerReplicaSet,omitempty"`
+	// ReplicaProgressThreshold is refused by rollout/rules (unsupported_types.go).
+	ReplicaProgressThreshold *ReplicaProgressThreshold `json:"replicaProgressThreshold,omitempty"`
 }
 
 // RolloutTrafficRouting configures the traffic routers. nerve routes only through plugins;
-// the built-in router blocks of Argo (istio, nginx, alb, ...) are not modelled.
+// the built-in router blocks of Argo (istio, nginx, alb, ...) are kept only to be refused.
 type RolloutTrafficRouting struct {
 	// ManagedRoutes lists the route names setHeaderRoute/setMirrorRoute steps may use, in
 	// precedence order. (Argo spells the element type "MangedRoutes"; only the field name
@@ -114,6 +143,15 @@ type RolloutTrafficRouting struct {
 	// wire this must stay map[string][]byte.
 	Plugins          map[string]json.RawMessage `json:"plugins,omitempty"`
 	MaxTrafficWeight *int32                     `json:"maxTrafficWeight,omitempty"`
+	// Argo's built-in routers, refused by rollout/rules (unsupported_types.go).
+	Istio      *IstioTrafficRouting      `json:"istio,omitempty"`
+	Nginx      *NginxTrafficRouting      `json:"nginx,omitempty"`
+	ALB        *ALBTrafficRouting        `json:"alb,omitempty"`
+	SMI        *SMITrafficRouting        `json:"smi,omitempty"`
+	Ambassador *AmbassadorTrafficRouting `json:"ambassador,omitempty"`
+	AppMesh    *AppMeshTrafficRouting    `json:"appMesh,omitempty"`
+	Traefik    *TraefikTrafficRouting    `json:"traefik,omitempty"`
+	Apisix     *ApisixTrafficRouting     `json:"apisix,omitempty"`
 }
 
 // MangedRoutes names one managed route (Argo's spelling).
@@ -311,6 +349,7 @@ type RolloutStatus struct {
 	ObservedGeneration string             `json:"observedGeneration,omitempty"`
 	Conditions         []RolloutCondition `json:"conditions,omitempty"`
 	Canary             CanaryStatus       `json:"canary,omitempty"`
+	BlueGreen          BlueGreenStatus    `json:"blueGreen,omitempty"`
 	HPAReplicas        int32              `json:"HPAReplicas,omitempty"`
 	Selector           string             `json:"selector,omitempty"`
 	StableRS           string             `json:"stableRS,omitempty"`
@@ -318,6 +357,15 @@ type RolloutStatus struct {
 	PromoteFull        bool               `json:"promoteFull,omitempty"`
 	Phase              RolloutPhase       `json:"phase,omitempty"`
 	Message            string             `json:"message,omitempty"`
+}
+
+// BlueGreenStatus is the blueGreen part of the status.
+type BlueGreenStatus struct {
+	PreviewSelector                string                    `json:"previewSelector,omitempty"`
+	ActiveSelector                 string                    `json:"activeSelector,omitempty"`
+	ScaleUpPreviewCheckPoint       bool                      `json:"scaleUpPreviewCheckPoint,omitempty"`
+	PrePromotionAnalysisRunStatus  *RolloutAnalysisRunStatus `json:"prePromotionAnalysisRunStatus,omitempty"`
+	PostPromotionAnalysisRunStatus *RolloutAnalysisRunStatus `json:"postPromotionAnalysisRunStatus,omitempty"`
 }
 
 // CanaryStatus is the canary part of the status.
@@ -391,6 +439,10 @@ const (
 	RolloutTypeLabel              = "rollout-type"
 	RolloutTypeStepLabel          = "Step"
 	RolloutTypeBackgroundRunLabel = "Background"
+	// RolloutTypePrePromotionLabel / RolloutTypePostPromotionLabel label a blueGreen Rollout's
+	// runs before and after the active Service switch.
+	RolloutTypePrePromotionLabel  = "PrePromotion"
+	RolloutTypePostPromotionLabel = "PostPromotion"
 	// RolloutCanaryStepIndexLabel labels a step AnalysisRun with its step index.
 	RolloutCanaryStepIndexLabel = "step-index"
 )

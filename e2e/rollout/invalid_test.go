@@ -50,9 +50,10 @@ metadata: {name: bluegreen}
 spec:
   selector: {matchLabels: {app: bg}}
   template: {metadata: {labels: {app: bg}}, spec: {containers: [{name: a, image: registry.k8s.io/pause:3.10}]}}
-  strategy: {blueGreen: {activeService: svc-stable}}
+  strategy: {blueGreen: {activeService: svc-stable, previewService: svc-stable}}
 `)
-	cases = append(cases, struct{ name, canary, want string }{"bluegreen", "", "nerve does not support the blueGreen strategy yet"})
+	cases = append(cases, struct{ name, canary, want string }{"bluegreen", "",
+		`spec.strategy.activeService: Invalid value: "svc-stable": This rollout uses the same service for the active and preview services, but two different services are required.`})
 	for _, c := range cases {
 		ro := s.waitRollout(c.name, 30*time.Second, "InvalidSpec", func(ro *v1alpha1.Rollout) bool {
 			return condition(ro, v1alpha1.InvalidSpec) != nil

@@ -29,9 +29,14 @@ func ValidateRollout(ro *v1alpha1.Rollout, env Env) []Finding {
 	var fs findings
 	c, ok := strategy(&fs, ro)
 	workload(&fs, ro)
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil && c == nil {
+		blueGreen(&fs, ro, bg, env)
+		return fs
+	}
 	if !ok {
 		return fs
 	}
+	unsupported(&fs, c)
 	if !steps(&fs, ro, c) {
 		return fs
 	}
@@ -53,11 +58,9 @@ func strategy(fs *findings, ro *v1alpha1.Rollout) (*v1alpha1.CanaryStrategy, boo
 	switch {
 	case c != nil && bg != nil:
 		fs.fail("spec.strategy", Invalid, "canary and blueGreen are both set; choose one", "canary and blueGreen are both set; choose one")
-	case bg != nil:
-		fs.fail("spec.strategy.blueGreen", Unsupported, "blueGreen is not run by nerve's controller yet (Argo's controller runs it)",
-			"nerve does not support the blueGreen strategy yet; only canary")
-	case c == nil:
-		fs.fail("spec.strategy.canary", Required, "no strategy: set spec.strategy.canary", "Rollout has missing field '.spec.strategy.canary'")
+	case c == nil && bg == nil:
+		fs.fail("spec.strategy", Required, "no strategy: set spec.strategy.canary or spec.strategy.blueGreen",
+			"Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'")
 	}
 	return c, c != nil && bg == nil
 }
