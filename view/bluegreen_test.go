@@ -20,7 +20,7 @@ func TestBuildBlueGreen(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	ro := &v1alpha1.Rollout{
 		ObjectMeta: metav1.ObjectMeta{Name: "fhir", UID: "ro"},
-		Spec: v1alpha1.RolloutSpec{Replicas: i32(2), Strategy: v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "a", PreviewService: "p"}}},
+		Spec:       v1alpha1.RolloutSpec{Replicas: i32(2), Strategy: v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "a", PreviewService: "p"}}},
 		Status: v1alpha1.RolloutStatus{StableRS: "h1", CurrentPodHash: "h2", Phase: v1alpha1.RolloutPhasePaused, Message: "BlueGreenPause",
 			PauseConditions: []v1alpha1.PauseCondition{{Reason: v1alpha1.PauseReasonBlueGreenPause}},
 			BlueGreen:       v1alpha1.BlueGreenStatus{ActiveSelector: "h1", PreviewSelector: "h2"}},
