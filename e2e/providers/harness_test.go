@@ -107,17 +107,24 @@ func pluginMetric(t *testing.T, metric, name string, cfg any, success, failure s
 		Provider: v1alpha1.MetricProvider{Plugin: map[string]json.RawMessage{name: raw}}}
 }
 
-// jobSpec is a provider.job config: one container that kwok never runs.
-func jobSpec(labels map[string]string) map[string]any {
+// standInNode is a node label no kwok node carries: a pod that requires it is never scheduled, so
+// its Job's outcome is the stand-in kubelet's to write.
+const standInNode = "e2e.nerve.io/stand-in-kubelet"
+
+// jobSpec is a provider.job config with one container; pinned keeps its pod off every node (the
+// stand-in kubelet decides the outcome), else kwok completes it and the Job controller marks the
+// Job Complete.
+func jobSpec(labels map[string]string, pinned bool) map[string]any {
+	pod := map[string]any{
+		"restartPolicy": "Never",
+		"containers":    []any{map[string]any{"name": "smoke", "image": "registry.k8s.io/pause:3.10"}},
+	}
+	if pinned {
+		pod["nodeSelector"] = map[string]string{standInNode: "only"}
+	}
 	return map[string]any{
 		"metadata": map[string]any{"labels": labels},
-		"spec": map[string]any{
-			"backoffLimit": 0,
-			"template": map[string]any{"spec": map[string]any{
-				"restartPolicy": "Never",
-				"containers":    []any{map[string]any{"name": "smoke", "image": "registry.k8s.io/pause:3.10"}},
-			}},
-		},
+		"spec":     map[string]any{"backoffLimit": 0, "template": map[string]any{"spec": pod}},
 	}
 }
 

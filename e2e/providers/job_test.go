@@ -49,7 +49,7 @@ func TestJobProvider(t *testing.T) {
 	ctx := t.Context()
 	p := startProvider(t, "nerve-job", job.DefaultName)
 	run := createRun(t, env, "job-provider")
-	m := pluginMetric(t, "smoke", job.DefaultName, jobSpec(map[string]string{"team": "fhir"}), "", "")
+	m := pluginMetric(t, "smoke", job.DefaultName, jobSpec(map[string]string{"team": "fhir"}, true), "", "")
 	jobs := env.Client.BatchV1().Jobs(env.Namespace)
 
 	// 1: Complete → Successful.
@@ -123,6 +123,22 @@ func TestJobProvider(t *testing.T) {
 	waitGone(t, env, string(run.UID)+".smoke.2")
 }
 
+// TestJobCompletedByKwok: a Job whose pod kwok completes is marked Complete by the real Job
+// controller, with no stand-in; the measurement is Successful.
+func TestJobCompletedByKwok(t *testing.T) {
+	env := framework.New(t)
+	p := startProvider(t, "nerve-job", job.DefaultName)
+	run := createRun(t, env, "job-kwok")
+	m := pluginMetric(t, "smoke", job.DefaultName, jobSpec(nil, false), "", "")
+	meas, err := p.Run(t.Context(), run, m)
+	if err != nil || meas.Phase != v1alpha1.AnalysisPhaseRunning {
+		t.Fatalf("Run = %s %q, %v", meas.Phase, meas.Message, err)
+	}
+	if done := resumeUntilDone(t, p, run, m, meas); done.Phase != v1alpha1.AnalysisPhaseSuccessful {
+		t.Fatalf("Job completed by the Job controller: %s %q", done.Phase, done.Message)
+	}
+}
+
 // waitGone waits until the Job is deleted (foreground deletion takes a moment: its pods first).
 func waitGone(t *testing.T, env *framework.Env, name string) {
 	t.Helper()
@@ -141,7 +157,7 @@ func waitGone(t *testing.T, env *framework.Env, name string) {
 func TestJobConformance(t *testing.T) {
 	env := framework.New(t)
 	bin := framework.Binary(t, "nerve-job")
-	cfg, err := json.Marshal(jobSpec(nil))
+	cfg, err := json.Marshal(jobSpec(nil, true))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,13 @@
 // control plane; and Rollouts whose step analyses use the built-in provider.web and provider.job
 // blocks, gated by nerve's loop (the real nerve-controller) with the plugins registered.
 //
-// kwok's fake nodes run no containers: a Job's pods are created by the real kube-controller-
-// manager and scheduled onto kwok nodes, but nothing ever runs them. The tests therefore act as
-// the stand-in kubelet: they set the Job's outcome through its status subresource (conditions
-// SuccessCriteriaMet+Complete or FailureTarget+Failed, succeeded/failed counts, start and
-// completion times), exactly what the Job controller writes when the pod exits.
+// kwok's fake nodes run no containers. kwok's default stages do move a Job's pod to Succeeded, so
+// the real kube-controller-manager marks such a Job Complete: the canary test that expects a pass
+// lets that happen. Where a test needs to decide the outcome (a Job still running, or failing),
+// the Job's pod is pinned to no node (a nodeSelector no kwok node carries) and the test acts as
+// the stand-in kubelet: it writes the outcome the Job controller would write when the pod exits
+// (conditions SuccessCriteriaMet+Complete or FailureTarget+Failed, succeeded/failed counts, start
+// and completion times) through the Job's status subresource.
 package providers
 
 import (
