@@ -101,6 +101,14 @@ type CanaryStrategy struct {
 	AbortScaleDownDelaySeconds  *int32                     `json:"abortScaleDownDelaySeconds,omitempty"`
 	DynamicStableScale          bool                       `json:"dynamicStableScale,omitempty"`
 	MinPodsPerReplicaSet        *int32                     `json:"minPodsPerReplicaSet,omitempty"`
+	// PingPong is Argo's ping-pong service pair; nerve refuses it (rollout/rules).
+	PingPong *PingPongSpec `json:"pingPong,omitempty"`
+}
+
+// PingPongSpec names Argo's ping and pong Services (canary.pingPong).
+type PingPongSpec struct {
+	PingService string `json:"pingService"`
+	PongService string `json:"pongService"`
 }
 
 // RolloutTrafficRouting configures the traffic routers. nerve routes only through plugins;
