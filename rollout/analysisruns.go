@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 
+	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
@@ -124,7 +125,11 @@ func (rc *rolloutCtx) terminateOthers(ctx context.Context, runs []*v1alpha1.Anal
 	return nil
 }
 
-// gcRuns deletes completed runs beyond spec.analysis.{successful,unsuccessful}RunHistoryLimit.
+// gcRuns deletes the Rollout's runs beyond spec.analysis.successfulRunHistoryLimit and
+// unsuccessfulRunHistoryLimit (default 5 each), newest kept, as Argo's
+// FilterAnalysisRunsToDelete: runs in use are never touched; a run without a pod-template-hash
+// label, or whose ReplicaSet is gone or being deleted, is deleted whatever its phase; Failed,
+// Error and Inconclusive runs count as unsuccessful; unfinished runs are kept.
 func (rc *rolloutCtx) gcRuns(ctx context.Context, runs []*v1alpha1.AnalysisRun, keep map[string]bool) error {
 	okLimit, badLimit := int32(defaultRunHistoryLimit), int32(defaultRunHistoryLimit)
 	if a := rc.ro.Spec.Analysis; a != nil {
@@ -135,29 +140,54 @@ func (rc *rolloutCtx) gcRuns(ctx context.Context, runs []*v1alpha1.AnalysisRun, 
 			badLimit = *a.UnsuccessfulRunHistoryLimit
 		}
 	}
-	var ok, bad []*v1alpha1.AnalysisRun
-	for _, run := range runs {
-		if keep[run.Name] || !run.Status.Phase.Completed() {
+	for _, run := range runsToDelete(runs, keep, rc.all, okLimit, badLimit) {
+		if run.DeletionTimestamp != nil {
 			continue
 		}
-		if run.Status.Phase == v1alpha1.AnalysisPhaseSuccessful {
-			ok = append(ok, run)
-		} else {
-			bad = append(bad, run)
-		}
-	}
-	for _, set := range []struct {
-		runs  []*v1alpha1.AnalysisRun
-		limit int32
-	}{{ok, okLimit}, {bad, badLimit}} {
-		for i := 0; i < len(set.runs)-int(set.limit); i++ {
-			err := rc.c.api.DeleteAnalysisRun(ctx, set.runs[i].Namespace, set.runs[i].Name)
-			if err != nil && !apierrors.IsNotFound(err) {
-				return err
-			}
+		err := rc.c.api.DeleteAnalysisRun(ctx, run.Namespace, run.Name)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return err
 		}
 	}
 	return nil
+}
+
+// runsToDelete picks the runs gcRuns deletes; runs is sorted oldest first.
+func runsToDelete(runs []*v1alpha1.AnalysisRun, keep map[string]bool, rss []*appsv1.ReplicaSet, okLimit, badLimit int32) []*v1alpha1.AnalysisRun {
+	deleting := map[string]bool{} // pod hash -> ReplicaSet being deleted
+	for _, rs := range rss {
+		if h, ok := rs.Labels[v1alpha1.DefaultRolloutUniqueLabelKey]; ok {
+			deleting[h] = rs.DeletionTimestamp != nil
+		}
+	}
+	var out []*v1alpha1.AnalysisRun
+	var okKept, badKept int32
+	for i := len(runs) - 1; i >= 0; i-- {
+		run := runs[i]
+		if keep[run.Name] {
+			continue
+		}
+		h, labelled := run.Labels[v1alpha1.DefaultRolloutUniqueLabelKey]
+		if gone, found := deleting[h]; !labelled || !found || gone {
+			out = append(out, run)
+			continue
+		}
+		switch p := run.Status.Phase; {
+		case p == v1alpha1.AnalysisPhaseSuccessful:
+			if okKept < okLimit {
+				okKept++
+			} else {
+				out = append(out, run)
+			}
+		case p.Completed():
+			if badKept < badLimit {
+				badKept++
+			} else {
+				out = append(out, run)
+			}
+		}
+	}
+	return out
 }
 
 // AnalysisTemplate implements analysis.TemplateGetter from the informer cache.

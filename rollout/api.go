@@ -38,6 +38,8 @@ type API interface {
 	ListPods(ctx context.Context, ns, labelSelector string) (*corev1.PodList, error)
 	// DeletePod deletes a pod.
 	DeletePod(ctx context.Context, ns, name string) error
+	// PatchPod applies a merge patch to a pod (ephemeral labels and annotations).
+	PatchPod(ctx context.Context, ns, name string, patch []byte) error
 	// GetSecret reads a Secret.
 	GetSecret(ctx context.Context, ns, name string) (*corev1.Secret, error)
 
@@ -95,6 +97,13 @@ func (a ClientAPI) ListPods(ctx context.Context, ns, labelSelector string) (*cor
 // DeletePod implements API.
 func (a ClientAPI) DeletePod(ctx context.Context, ns, name string) error {
 	return a.Kube.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{})
+}
+
+// PatchPod implements API.
+func (a ClientAPI) PatchPod(ctx context.Context, ns, name string, patch []byte) error {
+	_, err := a.Kube.CoreV1().Pods(ns).Patch(ctx, name, types.MergePatchType, patch,
+		metav1.PatchOptions{FieldManager: FieldManager})
+	return err
 }
 
 // GetSecret implements API.

@@ -19,7 +19,8 @@ type canaryStrategy struct {
 }
 
 // startRevision starts the steps from 0, clears the analysis status, and skips the steps when
-// the template goes back to the stable one (or is the very first).
+// the template goes back to the stable one (or is the very first), or to a still scaled-up
+// ReplicaSet within spec.rollbackWindow.
 func (cs *canaryStrategy) startRevision(first bool) {
 	st := &cs.status
 	steps := int32(len(canary.Steps(cs.ro)))
@@ -35,6 +36,9 @@ func (cs *canaryStrategy) startRevision(first bool) {
 		}
 	case st.StableRS == st.CurrentPodHash && steps > 0:
 		cs.event("Normal", "SkipSteps", "Rollback to stable ReplicaSets")
+		st.CurrentStepIndex = &steps
+	case steps > 0 && cs.rollbackWithinWindow() && ptr.Deref(cs.newRS.Spec.Replicas, 0) > 0:
+		cs.event("Normal", "SkipSteps", "Rollback to active ReplicaSets within RollbackWindow")
 		st.CurrentStepIndex = &steps
 	}
 }

@@ -21,7 +21,7 @@ func (cs *canaryStrategy) reconcileAnalysis(ctx context.Context) error {
 	if cs.fullyPromoted() {
 		cs.status.Canary.CurrentStepAnalysisRunStatus, cs.status.Canary.CurrentBackgroundAnalysisRunStatus = nil, nil
 	}
-	if !cs.ro.Status.Abort && !cs.fullyPromoted() && !cs.ro.Status.PromoteFull {
+	if !cs.ro.Status.Abort && !cs.fullyPromoted() && !cs.ro.Status.PromoteFull && !cs.rollbackWithinWindow() {
 		step, err := cs.reconcileStepRun(ctx, runs)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"math"
 	"sort"
 	"time"
 
@@ -137,12 +138,13 @@ func (cs *canaryStrategy) scaleDownOthers(ctx context.Context) (bool, error) {
 	others := append([]*appsv1.ReplicaSet(nil), cs.others...)
 	sort.Slice(others, func(i, j int) bool { return revisionOf(others[i]) > revisionOf(others[j]) })
 	scaledAny := false
+	delayed := int32(0) // ReplicaSets kept up by a scale-down deadline (scaleDownDelayRevisionLimit)
 	for _, rs := range others {
 		cur := ptr.Deref(rs.Spec.Replicas, 0)
 		if cur == 0 {
 			continue
 		}
-		want, skip, err := cs.otherTarget(ctx, rs, cur, budget)
+		want, skip, err := cs.otherTarget(ctx, rs, cur, budget, &delayed)
 		if err != nil {
 			return scaledAny, err
 		}
@@ -162,7 +164,7 @@ func (cs *canaryStrategy) scaleDownOthers(ctx context.Context) (bool, error) {
 	return scaledAny, nil
 }
 
-func (cs *canaryStrategy) otherTarget(ctx context.Context, rs *appsv1.ReplicaSet, cur, budget int32) (int32, bool, error) {
+func (cs *canaryStrategy) otherTarget(ctx context.Context, rs *appsv1.ReplicaSet, cur, budget int32, delayed *int32) (int32, bool, error) {
 	if !cs.trafficRouted() {
 		if budget <= 0 {
 			return cur, true, nil
@@ -177,14 +179,35 @@ func (cs *canaryStrategy) otherTarget(ctx context.Context, rs *appsv1.ReplicaSet
 		if cs.ro.Spec.Strategy.Canary.DynamicStableScale {
 			return 0, false, nil
 		}
+		return cs.delayedTarget(ctx, rs, cur, hasDeadline, delayed)
+	}
+	return 0, false, nil
+}
+
+// delayedTarget is Argo's scaleDownDelayHelper for an old ReplicaSet after a promotion: the
+// newest scaleDownDelayRevisionLimit of them (default: all) keep their pods until their
+// scale-down deadline (scaleDownDelaySeconds, default 30); the rest scale down at once.
+func (cs *canaryStrategy) delayedTarget(ctx context.Context, rs *appsv1.ReplicaSet, cur int32, hasDeadline bool, delayed *int32) (int32, bool, error) {
+	c := cs.ro.Spec.Strategy.Canary
+	limit := int32(math.MaxInt32)
+	if c.ScaleDownDelayRevisionLimit != nil {
+		limit = *c.ScaleDownDelayRevisionLimit
+	}
+	*delayed++
+	if *delayed > limit {
+		return 0, false, nil
+	}
+	if !hasDeadline {
 		delay := int32(DefaultScaleDownDelaySeconds)
-		if d := cs.ro.Spec.Strategy.Canary.ScaleDownDelaySeconds; d != nil {
-			delay = *d
+		if c.ScaleDownDelaySeconds != nil {
+			delay = *c.ScaleDownDelaySeconds
 		}
-		keep, err := cs.delayScaleDown(ctx, rs, delay)
-		if err != nil || keep {
-			return cur, true, err
-		}
+		_, err := cs.delayScaleDown(ctx, rs, delay)
+		return cur, true, err
+	}
+	keep, err := cs.delayScaleDown(ctx, rs, 0)
+	if err != nil || keep {
+		return cur, true, err
 	}
 	return 0, false, nil
 }

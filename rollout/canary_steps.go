@@ -16,7 +16,7 @@ func (cs *canaryStrategy) finishStatus() {
 	st := &cs.status
 	steps := int32(len(canary.Steps(cs.ro)))
 	_, idx := canary.CurrentStep(cs.ro)
-	if cs.ro.Status.PromoteFull {
+	if cs.ro.Status.PromoteFull || cs.rollbackWithinWindow() {
 		st.PauseConditions, st.ControllerPause, st.Abort, st.AbortedAt = nil, false, false, nil
 		if steps > 0 {
 			idx = &steps
@@ -101,6 +101,9 @@ func (cs *canaryStrategy) promotionReason(idx *int32, steps int32) string {
 	}
 	if cs.ro.Status.PromoteFull {
 		return "Full promotion requested"
+	}
+	if cs.rollbackWithinWindow() {
+		return "Rollback within window"
 	}
 	if !(steps == 0 || (idx != nil && *idx == steps)) {
 		return ""

@@ -76,8 +76,7 @@ func boolCond(b bool) corev1.ConditionStatus {
 func (rc *rolloutCtx) updateConditions(progressed bool) {
 	st := &rc.status
 	total := canary.Replicas(rc.ro)
-	_, unavailable := canary.Fenceposts(rc.ro)
-	avail := st.AvailableReplicas >= total-unavailable
+	avail := rc.minimumAvailable()
 	if avail {
 		rc.setCond(v1alpha1.RolloutAvailable, corev1.ConditionTrue, reasonAvailable, "Rollout has minimum availability", false)
 	} else {
@@ -97,12 +96,33 @@ func (rc *rolloutCtx) updateConditions(progressed bool) {
 	} else {
 		rc.setCond(v1alpha1.RolloutCompleted, corev1.ConditionFalse, reasonNotCompleted, fmt.Sprintf("Rollout not completed, started update to revision %d (%s)", rev, st.CurrentPodHash), false)
 	}
-	healthy := completed && avail && st.UpdatedReplicas == total && st.AvailableReplicas >= total && !st.Abort
+	healthy := completed && avail && st.UpdatedReplicas == total && st.AvailableReplicas >= total && !st.Abort && blueGreenSwitched(rc.ro, st)
 	if healthy {
 		rc.setCond(v1alpha1.RolloutHealthy, corev1.ConditionTrue, reasonHealthy, "Rollout is healthy", false)
 	} else {
 		rc.setCond(v1alpha1.RolloutHealthy, corev1.ConditionFalse, reasonHealthy, "Rollout is not healthy", false)
 	}
+}
+
+// minimumAvailable is Argo's Available condition: for blueGreen the ReplicaSet the active Service
+// selects is saturated; for canary enough pods are available within maxUnavailable.
+func (rc *rolloutCtx) minimumAvailable() bool {
+	st := &rc.status
+	if rc.ro.Spec.Strategy.BlueGreen != nil {
+		return saturated(rc.ro, rsByHash(rc.all, st.BlueGreen.ActiveSelector))
+	}
+	_, unavailable := canary.Fenceposts(rc.ro)
+	return st.AvailableReplicas >= canary.Replicas(rc.ro)-unavailable
+}
+
+// blueGreenSwitched: for blueGreen, the active (and preview, if any) Service select the current
+// pod template (part of Argo's RolloutHealthy); always true for canary.
+func blueGreenSwitched(ro *v1alpha1.Rollout, st *v1alpha1.RolloutStatus) bool {
+	bg := ro.Spec.Strategy.BlueGreen
+	if bg == nil {
+		return true
+	}
+	return st.BlueGreen.ActiveSelector == st.CurrentPodHash && (bg.PreviewService == "" || st.BlueGreen.PreviewSelector == st.CurrentPodHash)
 }
 
 func (rc *rolloutCtx) updateProgressing(paused, progressed bool) {

@@ -28,9 +28,12 @@ type fakeAPI struct {
 	pods                                  []corev1.Pod
 	secrets                               map[string]*corev1.Secret
 	readyPods                             bool
-	now                                   func() metav1.Time
-	writes                                int // successful writes, to tell a settled sync
-	uids                                  int
+	// runPods makes the fake run each ReplicaSet's pods as the ReplicaSet controller would:
+	// pods from its template, added and removed to match spec.replicas (not counted as writes).
+	runPods bool
+	now     func() metav1.Time
+	writes  int // successful writes, to tell a settled sync
+	uids    int
 }
 
 func newIndexer() cache.Indexer {
@@ -181,7 +184,35 @@ func (a *fakeAPI) CreateReplicaSet(_ context.Context, rs *appsv1.ReplicaSet) (*a
 	if err := a.create(a.replicaSets, "replicasets", out); err != nil {
 		return nil, err
 	}
+	a.runPodsOf(out)
 	return out.DeepCopy(), nil
+}
+
+// runPodsOf adds pods (from the template) or removes the newest ones until rs runs spec.replicas.
+func (a *fakeAPI) runPodsOf(rs *appsv1.ReplicaSet) {
+	if !a.runPods {
+		return
+	}
+	var kept []corev1.Pod
+	n := int32(0)
+	for _, p := range a.pods {
+		if metav1.IsControlledBy(&p, rs) {
+			if n >= ptr.Deref(rs.Spec.Replicas, 0) {
+				continue
+			}
+			n++
+		}
+		kept = append(kept, p)
+	}
+	for ; n < ptr.Deref(rs.Spec.Replicas, 0); n++ {
+		a.uids++
+		p := corev1.Pod{ObjectMeta: *rs.Spec.Template.ObjectMeta.DeepCopy(), Spec: *rs.Spec.Template.Spec.DeepCopy()}
+		p.Name, p.Namespace = fmt.Sprintf("%s-%d", rs.Name, a.uids), rs.Namespace
+		p.UID, p.CreationTimestamp = types.UID(fmt.Sprintf("uid-%d", a.uids)), a.now()
+		p.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))}
+		kept = append(kept, p)
+	}
+	a.pods = kept
 }
 
 func (a *fakeAPI) GetReplicaSet(_ context.Context, ns, name string) (*appsv1.ReplicaSet, error) {
@@ -202,6 +233,7 @@ func (a *fakeAPI) UpdateReplicaSet(_ context.Context, rs *appsv1.ReplicaSet) (*a
 	if err := a.update(a.replicaSets, "replicasets", stored, out); err != nil {
 		return nil, err
 	}
+	a.runPodsOf(out)
 	return out.DeepCopy(), nil
 }
 
@@ -243,6 +275,21 @@ func (a *fakeAPI) DeletePod(_ context.Context, ns, name string) error {
 	for i, p := range a.pods {
 		if p.Namespace == ns && p.Name == name {
 			a.pods = append(a.pods[:i], a.pods[i+1:]...)
+			a.writes++
+			return nil
+		}
+	}
+	return apierrors.NewNotFound(gr("pods"), name)
+}
+
+func (a *fakeAPI) PatchPod(_ context.Context, ns, name string, patch []byte) error {
+	for i, p := range a.pods {
+		if p.Namespace == ns && p.Name == name {
+			out, err := mergePatch(&p, patch)
+			if err != nil {
+				return err
+			}
+			a.pods[i] = *out
 			a.writes++
 			return nil
 		}

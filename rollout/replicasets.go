@@ -71,6 +71,7 @@ func (rc *rolloutCtx) newReplicaSet(podHash string, revision int64) *appsv1.Repl
 		tmpl.Labels = map[string]string{}
 	}
 	tmpl.Labels[v1alpha1.DefaultRolloutUniqueLabelKey] = podHash
+	tmpl.Spec.Affinity = replicaSetAffinity(ro, podHash)
 	sel := ro.Spec.Selector.DeepCopy()
 	if sel.MatchLabels == nil {
 		sel.MatchLabels = map[string]string{}
@@ -80,7 +81,7 @@ func (rc *rolloutCtx) newReplicaSet(podHash string, revision int64) *appsv1.Repl
 	for k, v := range tmpl.Labels {
 		labels[k] = v
 	}
-	return &appsv1.ReplicaSet{
+	rs := &appsv1.ReplicaSet{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      ro.Name + "-" + podHash,
 			Namespace: ro.Namespace,
@@ -98,6 +99,8 @@ func (rc *rolloutCtx) newReplicaSet(podHash string, revision int64) *appsv1.Repl
 			Template:        tmpl,
 		},
 	}
+	rs, _ = withEphemeral(rs, rc.creationMetadata())
+	return rs
 }
 
 // ensureNewRS creates the ReplicaSet of the current template (0 replicas) when missing, and
@@ -115,7 +118,7 @@ func (rc *rolloutCtx) ensureNewRS(ctx context.Context, podHash string) error {
 		if gerr != nil {
 			return gerr
 		}
-		if metav1.IsControlledBy(existing, rc.ro) && equality.Semantic.DeepEqual(existing.Spec.Template, want.Spec.Template) {
+		if metav1.IsControlledBy(existing, rc.ro) && equality.Semantic.DeepEqual(withoutEphemeral(existing).Spec.Template, withoutEphemeral(want).Spec.Template) {
 			rc.newRS = existing
 			return nil
 		}
@@ -217,7 +220,7 @@ func (rc *rolloutCtx) reconcileRevisionHistory(ctx context.Context) error {
 func (rc *rolloutCtx) referenced(rs *appsv1.ReplicaSet) bool {
 	h := rsHash(rs)
 	st := rc.ro.Status
-	if h == st.StableRS || h == st.CurrentPodHash {
+	if h == st.StableRS || h == st.CurrentPodHash || h == st.BlueGreen.ActiveSelector || h == st.BlueGreen.PreviewSelector {
 		return true
 	}
 	if w := st.Canary.Weights; w != nil {

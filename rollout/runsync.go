@@ -10,6 +10,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/rollout/analysis"
 )
 
 // syncAnalysisRun takes the measurements that are due for one run and writes its status.
@@ -47,7 +48,28 @@ func (c *Controller) syncAnalysisRun(ctx context.Context, ref cache.ObjectName) 
 		}
 	}
 	c.metrics.observeRun(out, c.now().Sub(start))
+	if out.Status.Phase.Completed() {
+		return c.expireRun(ctx, out)
+	}
 	return res.RequeueAfter, nil
+}
+
+// expireRun deletes a completed run whose spec.ttlStrategy has passed (as Argo's
+// maybeGarbageCollectAnalysisRun), or asks to be woken when it will.
+func (c *Controller) expireRun(ctx context.Context, run *v1alpha1.AnalysisRun) (time.Duration, error) {
+	t, ok := analysis.TTLExpiry(run)
+	if !ok {
+		return 0, nil
+	}
+	if now := c.now(); now.Before(t) {
+		return t.Sub(now), nil
+	}
+	klog.FromContext(ctx).Info("deleting analysis run: ttlStrategy exceeded", "analysisRun", klog.KObj(run))
+	err := c.api.DeleteAnalysisRun(ctx, run.Namespace, run.Name)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return 0, err
+	}
+	return 0, nil
 }
 
 func eventType(p v1alpha1.AnalysisPhase) string {

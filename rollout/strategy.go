@@ -22,11 +22,14 @@ type strategy interface {
 }
 
 // strategyFor picks the strategy of spec.strategy. Validation refuses every other strategy
-// first, so the error only guards a validation gap. blueGreen goes here as a second
-// implementation in its own files.
+// first, so the error only guards a validation gap. canary lives in canary*.go, blueGreen in
+// bluegreen*.go.
 func (rc *rolloutCtx) strategyFor() (strategy, error) {
 	if rc.ro.Spec.Strategy.Canary != nil {
 		return &canaryStrategy{rc}, nil
+	}
+	if rc.ro.Spec.Strategy.BlueGreen != nil {
+		return &blueGreenStrategy{rolloutCtx: rc}, nil
 	}
 	return nil, fmt.Errorf("rollout %s/%s: no supported strategy in spec.strategy", rc.ro.Namespace, rc.ro.Name)
 }

@@ -125,6 +125,9 @@ func (rc *rolloutCtx) progress(ctx context.Context) error {
 	if err := rc.reconcileRestart(ctx); err != nil {
 		return err
 	}
+	if err := rc.reconcileEphemeralMetadata(ctx); err != nil {
+		return err
+	}
 	if err := rc.reconcileRevisionHistory(ctx); err != nil {
 		return err
 	}
@@ -196,7 +199,8 @@ func (rc *rolloutCtx) progressed() bool {
 	o, n := rc.ro.Status, rc.status
 	return o.UpdatedReplicas != n.UpdatedReplicas || o.AvailableReplicas != n.AvailableReplicas ||
 		o.ReadyReplicas != n.ReadyReplicas || o.Replicas != n.Replicas || o.CurrentPodHash != n.CurrentPodHash ||
-		!equality.Semantic.DeepEqual(o.CurrentStepIndex, n.CurrentStepIndex) || o.StableRS != n.StableRS
+		!equality.Semantic.DeepEqual(o.CurrentStepIndex, n.CurrentStepIndex) || o.StableRS != n.StableRS ||
+		o.BlueGreen.ActiveSelector != n.BlueGreen.ActiveSelector || o.BlueGreen.PreviewSelector != n.BlueGreen.PreviewSelector
 }
 
 // persistAnd persists the status and returns err (or the persist error).

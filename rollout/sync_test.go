@@ -280,21 +280,27 @@ func TestStrategyFor(t *testing.T) {
 	} else if _, ok := s.(*canaryStrategy); !ok {
 		t.Fatalf("canary spec: strategy %T", s)
 	}
+	if s, err := fx.ctx(blueGreenRollout(nil)).strategyFor(); err != nil {
+		t.Fatal(err)
+	} else if _, ok := s.(*blueGreenStrategy); !ok {
+		t.Fatalf("blueGreen spec: strategy %T", s)
+	}
 	ro := syncedRollout()
-	ro.Spec.Strategy = v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{}}
+	ro.Spec.Strategy = v1alpha1.RolloutStrategy{}
 	if s, err := fx.ctx(ro).strategyFor(); err == nil {
-		t.Fatalf("blueGreen spec: strategy %T, want an error (validation refuses it first)", s)
+		t.Fatalf("no strategy: strategy %T, want an error (validation refuses it first)", s)
 	}
 }
 
-func TestSyncRefusesBlueGreen(t *testing.T) {
+func TestSyncRefusesBlueGreenWithoutActiveService(t *testing.T) {
 	ro := syncedRollout()
 	ro.Spec.Strategy = v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{}}
 	fx := newFixture(t, ro)
 	fx.sync(t)
 	st := fx.rollout(t).Status
 	c := getCond(&st, v1alpha1.InvalidSpec)
-	if c == nil || st.Phase != v1alpha1.RolloutPhaseDegraded || !strings.Contains(c.Message, "spec.strategy.blueGreen: Unsupported value") {
+	want := "spec.strategy.blueGreen.activeService: Required value: Rollout has missing field '.spec.strategy.blueGreen.activeService'"
+	if c == nil || st.Phase != v1alpha1.RolloutPhaseDegraded || !strings.Contains(c.Message, want) {
 		t.Fatalf("phase %s %q, InvalidSpec %+v", st.Phase, st.Message, c)
 	}
 	if n := len(fx.api.replicaSets.List()); n != 0 {

@@ -76,14 +76,41 @@ type RolloutStrategy struct {
 	Canary    *CanaryStrategy    `json:"canary,omitempty"`
 }
 
-// BlueGreenStrategy is recognised (so that it is refused clearly) but not run by nerve's loop.
+// BlueGreenStrategy is Argo's blueGreen update strategy: the new ReplicaSet comes up beside the
+// stable one behind previewService, and activeService is switched to it once it is fully
+// available and promoted (automatically or by the user), optionally gated by pre- and
+// post-promotion analysis.
 type BlueGreenStrategy struct {
-	ActiveService         string `json:"activeService"`
-	PreviewService        string `json:"previewService,omitempty"`
-	AutoPromotionEnabled  *bool  `json:"autoPromotionEnabled,omitempty"`
-	AutoPromotionSeconds  int32  `json:"autoPromotionSeconds,omitempty"`
-	ScaleDownDelaySeconds *int32 `json:"scaleDownDelaySeconds,omitempty"`
+	ActiveService               string               `json:"activeService"`
+	PreviewService              string               `json:"previewService,omitempty"`
+	PreviewReplicaCount         *int32               `json:"previewReplicaCount,omitempty"`
+	AutoPromotionEnabled        *bool                `json:"autoPromotionEnabled,omitempty"`
+	AutoPromotionSeconds        int32                `json:"autoPromotionSeconds,omitempty"`
+	MaxUnavailable              *intstr.IntOrString  `json:"maxUnavailable,omitempty"`
+	ScaleDownDelaySeconds       *int32               `json:"scaleDownDelaySeconds,omitempty"`
+	ScaleDownDelayRevisionLimit *int32               `json:"scaleDownDelayRevisionLimit,omitempty"`
+	PrePromotionAnalysis        *RolloutAnalysis     `json:"prePromotionAnalysis,omitempty"`
+	AntiAffinity                *AntiAffinity        `json:"antiAffinity,omitempty"`
+	PostPromotionAnalysis       *RolloutAnalysis     `json:"postPromotionAnalysis,omitempty"`
+	PreviewMetadata             *PodTemplateMetadata `json:"previewMetadata,omitempty"`
+	ActiveMetadata              *PodTemplateMetadata `json:"activeMetadata,omitempty"`
+	AbortScaleDownDelaySeconds  *int32               `json:"abortScaleDownDelaySeconds,omitempty"`
 }
+
+// AntiAffinity asks for an anti-affinity rule against the previous stable ReplicaSet's pods on
+// a new ReplicaSet (exactly one of the two kinds).
+type AntiAffinity struct {
+	PreferredDuringSchedulingIgnoredDuringExecution *PreferredDuringSchedulingIgnoredDuringExecution `json:"preferredDuringSchedulingIgnoredDuringExecution,omitempty"`
+	RequiredDuringSchedulingIgnoredDuringExecution  *RequiredDuringSchedulingIgnoredDuringExecution  `json:"requiredDuringSchedulingIgnoredDuringExecution,omitempty"`
+}
+
+// PreferredDuringSchedulingIgnoredDuringExecution is a preferred anti-affinity rule's weight (1-100).
+type PreferredDuringSchedulingIgnoredDuringExecution struct {
+	Weight int32 `json:"weight"`
+}
+
+// RequiredDuringSchedulingIgnoredDuringExecution selects a required anti-affinity rule.
+type RequiredDuringSchedulingIgnoredDuringExecution struct{}
 
 // CanaryStrategy is the canary update strategy.
 type CanaryStrategy struct {
@@ -319,6 +346,7 @@ type RolloutStatus struct {
 	ObservedGeneration string             `json:"observedGeneration,omitempty"`
 	Conditions         []RolloutCondition `json:"conditions,omitempty"`
 	Canary             CanaryStatus       `json:"canary,omitempty"`
+	BlueGreen          BlueGreenStatus    `json:"blueGreen,omitempty"`
 	HPAReplicas        int32              `json:"HPAReplicas,omitempty"`
 	Selector           string             `json:"selector,omitempty"`
 	StableRS           string             `json:"stableRS,omitempty"`
@@ -326,6 +354,15 @@ type RolloutStatus struct {
 	PromoteFull        bool               `json:"promoteFull,omitempty"`
 	Phase              RolloutPhase       `json:"phase,omitempty"`
 	Message            string             `json:"message,omitempty"`
+}
+
+// BlueGreenStatus is the blueGreen part of the status.
+type BlueGreenStatus struct {
+	PreviewSelector                string                    `json:"previewSelector,omitempty"`
+	ActiveSelector                 string                    `json:"activeSelector,omitempty"`
+	ScaleUpPreviewCheckPoint       bool                      `json:"scaleUpPreviewCheckPoint,omitempty"`
+	PrePromotionAnalysisRunStatus  *RolloutAnalysisRunStatus `json:"prePromotionAnalysisRunStatus,omitempty"`
+	PostPromotionAnalysisRunStatus *RolloutAnalysisRunStatus `json:"postPromotionAnalysisRunStatus,omitempty"`
 }
 
 // CanaryStatus is the canary part of the status.
@@ -399,6 +436,10 @@ const (
 	RolloutTypeLabel              = "rollout-type"
 	RolloutTypeStepLabel          = "Step"
 	RolloutTypeBackgroundRunLabel = "Background"
+	// RolloutTypePrePromotionLabel / RolloutTypePostPromotionLabel label a blueGreen Rollout's
+	// runs before and after the active Service switch.
+	RolloutTypePrePromotionLabel  = "PrePromotion"
+	RolloutTypePostPromotionLabel = "PostPromotion"
 	// RolloutCanaryStepIndexLabel labels a step AnalysisRun with its step index.
 	RolloutCanaryStepIndexLabel = "step-index"
 )

@@ -158,3 +158,28 @@ func TestUnmodelledProviderRoundTripsThroughOther(t *testing.T) {
 		t.Fatalf("spec %+v", spec)
 	}
 }
+
+// TestBlueGreenRolloutDecodesWithoutLoss: every blueGreen field of Argo's spec and status
+// survives a decode and re-encode, and a deep copy shares no pointer with the original.
+func TestBlueGreenRolloutDecodesWithoutLoss(t *testing.T) {
+	ro := lossless[v1alpha1.Rollout](t, "testdata/bluegreen-rollout.yaml")
+	bg := ro.Spec.Strategy.BlueGreen
+	if bg == nil || bg.ActiveService != "fhir-gateway-active" || *bg.PreviewReplicaCount != 1 || *bg.AutoPromotionEnabled ||
+		bg.AntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution.Weight != 50 || bg.PrePromotionAnalysis.Templates[0].TemplateName != "smoke" {
+		t.Fatalf("decoded %+v", bg)
+	}
+	if st := ro.Status.BlueGreen; st.ActiveSelector != "6d4f8b7c9" || !st.ScaleUpPreviewCheckPoint || st.PostPromotionAnalysisRunStatus.Message != "waiting" {
+		t.Fatalf("status %+v", st)
+	}
+	cp := ro.DeepCopy()
+	*cp.Spec.Strategy.BlueGreen.PreviewReplicaCount = 9
+	cp.Spec.Strategy.BlueGreen.AntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution.Weight = 9
+	cp.Spec.Strategy.BlueGreen.PreviewMetadata.Labels["role"] = "x"
+	cp.Spec.Strategy.BlueGreen.PrePromotionAnalysis.Args[0].Value = "x"
+	cp.Status.BlueGreen.PrePromotionAnalysisRunStatus.Name = "x"
+	if *bg.PreviewReplicaCount != 1 || bg.AntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution.Weight != 50 ||
+		bg.PreviewMetadata.Labels["role"] != "preview" || bg.PrePromotionAnalysis.Args[0].Value != "fhir-gateway-preview" ||
+		ro.Status.BlueGreen.PrePromotionAnalysisRunStatus.Name == "x" {
+		t.Fatal("DeepCopy shares memory with the original")
+	}
+}

@@ -39,7 +39,7 @@ spec:
 		{"unknown-plugin", svcs + "      trafficRouting:\n        plugins: {e2e/late: {}}\n      steps:\n      - setWeight: 10\n", `traffic router plugin "e2e/late" is not registered`},
 		{"bad-template", "      steps:\n      - analysis: {templates: [{templateName: nope}]}\n", `spec.strategy.canary.steps[0].analysis: Invalid value: AnalysisTemplate "nope": not found`},
 		{"unresolvable-arg", "      steps:\n      - analysis: {templates: [{templateName: needs-arg}]}\n", "args.service was not resolved"},
-		{"experiment", "      steps:\n      - experiment: {templates: [{name: a, specRef: canary}]}\n", "nerve does not support experiment steps yet"},
+		{"experiment", "      steps:\n      - experiment: {templates: [{name: a, specRef: canary}]}\n", "spec.strategy.canary.steps[0].experiment: Unsupported value: nerve has no Experiment controller, so experiment steps are refused"},
 	}
 	for _, c := range cases {
 		s.apply(rolloutYAML(c.name, 1, c.canary))
@@ -50,9 +50,10 @@ metadata: {name: bluegreen}
 spec:
   selector: {matchLabels: {app: bg}}
   template: {metadata: {labels: {app: bg}}, spec: {containers: [{name: a, image: registry.k8s.io/pause:3.10}]}}
-  strategy: {blueGreen: {activeService: svc-stable}}
+  strategy: {blueGreen: {activeService: svc-stable, previewService: svc-stable}}
 `)
-	cases = append(cases, struct{ name, canary, want string }{"bluegreen", "", "nerve does not support the blueGreen strategy yet"})
+	cases = append(cases, struct{ name, canary, want string }{"bluegreen", "",
+		`spec.strategy.activeService: Invalid value: "svc-stable": This rollout uses the same service for the active and preview services, but two different services are required.`})
 	for _, c := range cases {
 		ro := s.waitRollout(c.name, 30*time.Second, "InvalidSpec", func(ro *v1alpha1.Rollout) bool {
 			return condition(ro, v1alpha1.InvalidSpec) != nil

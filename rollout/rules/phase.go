@@ -38,6 +38,9 @@ func Phase(ro *v1alpha1.Rollout, st v1alpha1.RolloutStatus) (v1alpha1.RolloutPha
 	case st.AvailableReplicas < st.UpdatedReplicas:
 		return v1alpha1.RolloutPhaseProgressing, "updated replicas are still becoming available"
 	}
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		return blueGreenPhase(bg, st)
+	}
 	if c := ro.Spec.Strategy.Canary; c != nil {
 		if c.TrafficRouting == nil && st.Replicas > st.UpdatedReplicas {
 			return v1alpha1.RolloutPhaseProgressing, "old replicas are pending termination"
@@ -78,4 +81,19 @@ func FullyPromoted(ro *v1alpha1.Rollout) bool { return fullyPromoted(ro.Status) 
 
 func fullyPromoted(st v1alpha1.RolloutStatus) bool {
 	return st.StableRS != "" && st.StableRS == st.CurrentPodHash
+}
+
+// blueGreenPhase is the blueGreen tail of Argo's CalculateRolloutPhase: the active Service must
+// point at the current pod template, which must then be stable (after post-promotion analysis).
+func blueGreenPhase(bg *v1alpha1.BlueGreenStrategy, st v1alpha1.RolloutStatus) (v1alpha1.RolloutPhase, string) {
+	if st.BlueGreen.ActiveSelector == "" || st.BlueGreen.ActiveSelector != st.CurrentPodHash {
+		return v1alpha1.RolloutPhaseProgressing, "active service cutover pending"
+	}
+	if !fullyPromoted(st) {
+		if post := st.BlueGreen.PostPromotionAnalysisRunStatus; bg.PostPromotionAnalysis != nil && (post == nil || !post.Status.Completed()) {
+			return v1alpha1.RolloutPhaseProgressing, "waiting for analysis to complete"
+		}
+		return v1alpha1.RolloutPhaseProgressing, "waiting for post-promotion verification to complete"
+	}
+	return v1alpha1.RolloutPhaseHealthy, ""
 }

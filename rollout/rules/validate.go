@@ -29,6 +29,10 @@ func ValidateRollout(ro *v1alpha1.Rollout, env Env) []Finding {
 	var fs findings
 	c, ok := strategy(&fs, ro)
 	workload(&fs, ro)
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil && c == nil {
+		blueGreen(&fs, ro, bg, env)
+		return fs
+	}
 	if !ok {
 		return fs
 	}
@@ -55,11 +59,9 @@ func strategy(fs *findings, ro *v1alpha1.Rollout) (*v1alpha1.CanaryStrategy, boo
 	switch {
 	case c != nil && bg != nil:
 		fs.fail("spec.strategy", Invalid, "canary and blueGreen are both set; choose one", "canary and blueGreen are both set; choose one")
-	case bg != nil:
-		fs.fail("spec.strategy.blueGreen", Unsupported, "blueGreen is not run by nerve's controller yet (Argo's controller runs it)",
-			"nerve does not support the blueGreen strategy yet; only canary")
-	case c == nil:
-		fs.fail("spec.strategy.canary", Required, "no strategy: set spec.strategy.canary", "Rollout has missing field '.spec.strategy.canary'")
+	case c == nil && bg == nil:
+		fs.fail("spec.strategy", Required, "no strategy: set spec.strategy.canary or spec.strategy.blueGreen",
+			"Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'")
 	}
 	return c, c != nil && bg == nil
 }
@@ -141,7 +143,8 @@ func step(fs *findings, ro *v1alpha1.Rollout, path string, st v1alpha1.CanarySte
 	tr := ro.Spec.Strategy.Canary.TrafficRouting
 	switch {
 	case st.Experiment != nil:
-		fs.fail(path+".experiment", Unsupported, "experiment steps are not run by nerve's controller", "nerve does not support experiment steps yet")
+		fs.fail(path+".experiment", Unsupported, "nerve has no Experiment controller: remove the experiment step (or run this Rollout with Argo Rollouts)",
+			"nerve has no Experiment controller, so experiment steps are refused; remove the step")
 	case st.Plugin != nil:
 		fs.fail(path+".plugin", Unsupported, "step plugins are not run by nerve's controller", "nerve does not support step plugins yet")
 	case st.SetWeight != nil:

@@ -59,15 +59,36 @@ func TestFirstErrorIsTheControllersMessage(t *testing.T) {
 		{"valid", nil, ""},
 		{"workloadRef", func(ro *v1alpha1.Rollout) { ro.Spec.WorkloadRef = &v1alpha1.ObjectRef{Name: "d"} },
 			"spec.workloadRef: Unsupported value: nerve does not support workloadRef yet; put the pod template in spec.template"},
-		{"blueGreen", func(ro *v1alpha1.Rollout) {
-			ro.Spec.Strategy = v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{}}
-		}, "spec.strategy.blueGreen: Unsupported value: nerve does not support the blueGreen strategy yet; only canary"},
+		{"blueGreen valid", blueGreenEdit(nil), ""},
+		{"blueGreen no activeService", blueGreenEdit(func(bg *v1alpha1.BlueGreenStrategy) { bg.ActiveService = "" }),
+			"spec.strategy.blueGreen.activeService: Required value: Rollout has missing field '.spec.strategy.blueGreen.activeService'"},
+		{"blueGreen same services", blueGreenEdit(func(bg *v1alpha1.BlueGreenStrategy) { bg.PreviewService = "stable" }),
+			`spec.strategy.activeService: Invalid value: "stable": This rollout uses the same service for the active and preview services, but two different services are required.`},
+		{"blueGreen missing preview", blueGreenEdit(func(bg *v1alpha1.BlueGreenStrategy) { bg.PreviewService = "nope" }),
+			`spec.strategy.blueGreen.previewService: Invalid value: "nope": services "nope" not found`},
+		{"blueGreen missing active", blueGreenEdit(func(bg *v1alpha1.BlueGreenStrategy) { bg.ActiveService = "gone" }),
+			`spec.strategy.blueGreen.activeService: Invalid value: "gone": services "gone" not found`},
+		{"blueGreen scale-down limit", blueGreenEdit(func(bg *v1alpha1.BlueGreenStrategy) { bg.ScaleDownDelayRevisionLimit = ptr.To[int32](11) }),
+			"spec.strategy.scaleDownDelayRevisionLimit: Invalid value: 11: This rollout's revision history limit can not be smaller than the rollout's scale down limit"},
+		{"blueGreen antiAffinity both", blueGreenEdit(func(bg *v1alpha1.BlueGreenStrategy) {
+			bg.AntiAffinity = &v1alpha1.AntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: &v1alpha1.PreferredDuringSchedulingIgnoredDuringExecution{Weight: 5},
+				RequiredDuringSchedulingIgnoredDuringExecution: &v1alpha1.RequiredDuringSchedulingIgnoredDuringExecution{}}
+		}), `spec.strategy.antiAffinity: Invalid value: "antiAffinity.PreferredDuringSchedulingIgnoredDuringExecution: true antiAffinity.RequiredDuringSchedulingIgnoredDuringExecution: true": AntiAffinity must have exactly one strategy listed`},
+		{"blueGreen antiAffinity weight", blueGreenEdit(func(bg *v1alpha1.BlueGreenStrategy) {
+			bg.AntiAffinity = &v1alpha1.AntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: &v1alpha1.PreferredDuringSchedulingIgnoredDuringExecution{Weight: 101}}
+		}), "spec.strategy.antiAffinity.weight: Invalid value: 101: AntiAffinity weight must be between 1-100"},
+		{"blueGreen bad pre-promotion template", blueGreenEdit(func(bg *v1alpha1.BlueGreenStrategy) {
+			bg.PrePromotionAnalysis = &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "nope"}}}
+		}), `spec.strategy.blueGreen.prePromotionAnalysis: Invalid value: AnalysisTemplate "nope": not found`},
+		{"blueGreen bad post-promotion template", blueGreenEdit(func(bg *v1alpha1.BlueGreenStrategy) {
+			bg.PostPromotionAnalysis = &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "nope"}}}
+		}), `spec.strategy.blueGreen.postPromotionAnalysis: Invalid value: AnalysisTemplate "nope": not found`},
 		{"both strategies", func(ro *v1alpha1.Rollout) { ro.Spec.Strategy.BlueGreen = &v1alpha1.BlueGreenStrategy{} },
 			"spec.strategy: Invalid value: canary and blueGreen are both set; choose one"},
 		{"no strategy", func(ro *v1alpha1.Rollout) { ro.Spec.Strategy = v1alpha1.RolloutStrategy{} },
-			"spec.strategy.canary: Required value: Rollout has missing field '.spec.strategy.canary'"},
+			"spec.strategy: Required value: Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'"},
 		{"strategy before selector", func(ro *v1alpha1.Rollout) { ro.Spec.Strategy = v1alpha1.RolloutStrategy{}; ro.Spec.Selector = nil },
-			"spec.strategy.canary: Required value"},
+			"spec.strategy: Required value"},
 		{"no selector", func(ro *v1alpha1.Rollout) { ro.Spec.Selector = nil },
 			"spec.selector: Required value: Rollout has missing field '.spec.selector'"},
 		{"empty selector", func(ro *v1alpha1.Rollout) { ro.Spec.Selector = &metav1.LabelSelector{} },
@@ -81,7 +102,7 @@ func TestFirstErrorIsTheControllersMessage(t *testing.T) {
 		{"empty step", step(v1alpha1.CanaryStep{}),
 			"spec.strategy.canary.steps[2]: Invalid value: a step must set exactly one of setWeight, pause, analysis, setCanaryScale, setHeaderRoute, setMirrorRoute (found 0: ); unknown step kinds are not supported"},
 		{"experiment", step(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{}}),
-			"spec.strategy.canary.steps[2].experiment: Unsupported value: nerve does not support experiment steps yet"},
+			"spec.strategy.canary.steps[2].experiment: Unsupported value: nerve has no Experiment controller, so experiment steps are refused; remove the step"},
 		{"weight over max", step(v1alpha1.CanaryStep{SetWeight: ptr.To[int32](101)}),
 			"spec.strategy.canary.steps[2].setWeight: Invalid value: 101: must be between 0 and maxTrafficWeight (100)"},
 		{"bad pause", step(v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: ptr.To(intstr.FromString("soon"))}}),
@@ -149,5 +170,17 @@ func TestLintSeesEveryFindingWithItsHint(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// blueGreenEdit replaces the strategy by a valid blueGreen one (active "stable", preview
+// "canary"), then applies edit to it.
+func blueGreenEdit(edit func(*v1alpha1.BlueGreenStrategy)) func(*v1alpha1.Rollout) {
+	return func(ro *v1alpha1.Rollout) {
+		bg := &v1alpha1.BlueGreenStrategy{ActiveService: "stable", PreviewService: "canary"}
+		if edit != nil {
+			edit(bg)
+		}
+		ro.Spec.Strategy = v1alpha1.RolloutStrategy{BlueGreen: bg}
 	}
 }
