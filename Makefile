@@ -13,7 +13,7 @@ NERVE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nerve
 export NERVE_CACHE
 
 CMDS    := kubectl-nerve nerve-controller nerve-mllp-proxy nerve-conformance
-PLUGINS := nerve-gatewayapi nerve-mllp nerve-prometheus
+PLUGINS := nerve-gatewayapi nerve-mllp nerve-prometheus nerve-web nerve-job
 
 .PHONY: help build test unit interop-test e2e bench bench-mllp bench-controller lint dist \
         cluster-up cluster-down cluster-status demo demo-down clean

@@ -4,7 +4,7 @@
 //
 //	nerve-conformance [--kind trafficrouter|metricprovider] [--name NS/NAME --config JSON]
 //	    [--functional] [--namespace NS] [--rollout NAME] [--stable-service S] [--canary-service C]
-//	    [--weight N] PLUGIN_BINARY [-- PLUGIN_ARGS...]
+//	    [--weight N] [--run-uid UID] PLUGIN_BINARY [-- PLUGIN_ARGS...]
 package main
 
 import (
@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nerve-rollouts/nerve/plugins"
 	"github.com/nerve-rollouts/nerve/plugins/conformance"
@@ -64,6 +65,7 @@ func parse(args []string) (conformance.Options, string, error) {
 	fs.StringVar(&o.StableService, "stable-service", conformance.DefaultStableService, "spec.strategy.canary.stableService")
 	fs.StringVar(&o.CanaryService, "canary-service", conformance.DefaultCanaryService, "spec.strategy.canary.canaryService")
 	fs.Int32Var(&o.Weight, "weight", conformance.DefaultWeight, "weight for SetWeight/VerifyWeight")
+	runUID := fs.String("run-uid", conformance.DefaultRunUID, "uid of the AnalysisRun sent to metric providers (nerve-job owns its Jobs by it)")
 	fs.StringVar(&o.SuccessCondition, "success-condition", "", "Metric successCondition (metric providers)")
 	fs.StringVar(&o.FailureCondition, "failure-condition", "", "Metric failureCondition (metric providers)")
 	fs.StringVar(&o.SHA256, "sha256", "", "expected sha256 of the binary (default: computed)")
@@ -84,6 +86,7 @@ func parse(args []string) (conformance.Options, string, error) {
 		return o, "", fmt.Errorf("--config is not valid JSON: %s", *config)
 	}
 	o.Kind, o.Name, o.Config, o.Args = plugins.Kind(*kind), *name, json.RawMessage(*config), fs.Args()[1:]
+	o.RunUID = types.UID(*runUID)
 	if *verbose {
 		o.Logger = hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: os.Stderr, Level: hclog.Debug})
 	}

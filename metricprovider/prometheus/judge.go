@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/metricprovider/evaluate"
 )
 
 // judge decides a measurement's phase and message from the mapped result: first the nerve
@@ -13,7 +14,7 @@ func judge(cfg Config, m v1alpha1.Metric, res Result) (v1alpha1.AnalysisPhase, s
 	if phase, msg, ok := applyPolicy(cfg, res); ok {
 		return phase, withQuery(msg, cfg.Query)
 	}
-	out := Evaluate(res.Value, m.SuccessCondition, m.FailureCondition)
+	out := evaluate.Evaluate(res.Value, m.SuccessCondition, m.FailureCondition)
 	if out.Phase == v1alpha1.AnalysisPhaseError {
 		return out.Phase, withQuery(fmt.Sprintf("%v; value %s", out.Err, res.Text), cfg.Query)
 	}
@@ -36,7 +37,7 @@ func applyPolicy(cfg Config, res Result) (v1alpha1.AnalysisPhase, string, bool) 
 }
 
 // describeOutcome words the evaluation: value, each condition with its outcome, the phase and why.
-func describeOutcome(m v1alpha1.Metric, res Result, out Outcome) string {
+func describeOutcome(m v1alpha1.Metric, res Result, out evaluate.Outcome) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "value %s", res.Text)
 	if m.SuccessCondition != "" {
@@ -55,7 +56,7 @@ func describeOutcome(m v1alpha1.Metric, res Result, out Outcome) string {
 	return b.String()
 }
 
-func reason(m v1alpha1.Metric, out Outcome) string {
+func reason(m v1alpha1.Metric, out evaluate.Outcome) string {
 	hasS, hasF := m.SuccessCondition != "", m.FailureCondition != ""
 	switch {
 	case !hasS && !hasF:

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/metricprovider/evaluate"
 	"github.com/nerve-rollouts/nerve/plugins"
 )
 
@@ -180,11 +181,11 @@ func runQuery(ctx context.Context, api promv1.API, cfg Config, now time.Time) (m
 		v, w, _, err := api.Query(ctx, cfg.Query, now)
 		return v, w, err
 	}
-	start, err := evalTime(cfg.RangeQuery.Start)
+	start, err := evaluate.EvalTime(cfg.RangeQuery.Start)
 	if err != nil {
 		return nil, nil, &configError{fmt.Errorf("rangeQuery.start: %w", err)}
 	}
-	end, err := evalTime(cfg.RangeQuery.End)
+	end, err := evaluate.EvalTime(cfg.RangeQuery.End)
 	if err != nil {
 		return nil, nil, &configError{fmt.Errorf("rangeQuery.end: %w", err)}
 	}

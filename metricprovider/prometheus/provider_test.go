@@ -31,6 +31,12 @@ type fakeProm struct {
 	path string
 }
 
+// The conditions of the table below (an ack-latency gate).
+const (
+	cSucc = "result[0] < 0.005"
+	cFail = "result[0] >= 0.005"
+)
+
 func newFakeProm(t *testing.T, body string) *fakeProm {
 	t.Helper()
 	f := &fakeProm{body: body, code: http.StatusOK}

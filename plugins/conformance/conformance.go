@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nerve-rollouts/nerve/plugins"
 	"github.com/nerve-rollouts/nerve/plugins/host"
@@ -31,6 +32,8 @@ const (
 	DefaultStableService = "stable"
 	DefaultCanaryService = "canary"
 	DefaultWeight        = 30
+	// DefaultRunUID is the uid of the AnalysisRun sent to metric providers.
+	DefaultRunUID = "00000000-0000-0000-0000-0000000a7a15"
 	// HeaderRoute and MirrorRoute are the managed route names the suite uses.
 	HeaderRoute = "nerve-conformance-header"
 	MirrorRoute = "nerve-conformance-mirror"
@@ -50,6 +53,8 @@ type Options struct {
 	// AnalysisRun's namespace) sent to the plugin; zero values take the defaults.
 	Namespace, Rollout, StableService, CanaryService string
 	Weight                                           int32
+	// RunUID is the uid of the AnalysisRun sent to a metric provider ("" = DefaultRunUID).
+	RunUID types.UID
 	// SuccessCondition and FailureCondition go into the Metric sent to a metric provider.
 	SuccessCondition, FailureCondition string
 	// Args are the plugin's command-line arguments.
@@ -74,6 +79,9 @@ func (o Options) withDefaults() Options {
 	def(&o.Rollout, DefaultRollout)
 	def(&o.StableService, DefaultStableService)
 	def(&o.CanaryService, DefaultCanaryService)
+	if o.RunUID == "" {
+		o.RunUID = DefaultRunUID
+	}
 	if o.Weight == 0 {
 		o.Weight = DefaultWeight
 	}

@@ -69,16 +69,21 @@ func Metric(o Options) v1alpha1.Metric {
 	}
 }
 
-// AnalysisRun returns the AnalysisRun sent with the metric.
+// AnalysisRun returns the AnalysisRun sent with the metric: named <rollout>-conformance in the
+// options' namespace, with the options' RunUID (a provider that creates objects owned by the run,
+// such as nerve-job, needs a real AnalysisRun of that name and uid in functional mode).
 func AnalysisRun(o Options) *v1alpha1.AnalysisRun {
 	o = o.withDefaults()
 	run := &v1alpha1.AnalysisRun{}
 	run.APIVersion, run.Kind = "argoproj.io/v1alpha1", "AnalysisRun"
-	run.Name, run.Namespace = o.Rollout+"-conformance", o.Namespace
+	run.Name, run.Namespace, run.UID = AnalysisRunName(o), o.Namespace, o.RunUID
 	run.Spec.Metrics = []v1alpha1.Metric{Metric(o)}
 	run.Status.Phase = v1alpha1.AnalysisPhaseRunning
 	return run
 }
+
+// AnalysisRunName is the name of the AnalysisRun the suite sends.
+func AnalysisRunName(o Options) string { return o.withDefaults().Rollout + "-conformance" }
 
 func ptr[T any](v T) *T { return &v }
 

@@ -3,7 +3,9 @@ package host_test
 import (
 	"testing"
 
+	"github.com/nerve-rollouts/nerve/metricprovider/job"
 	"github.com/nerve-rollouts/nerve/metricprovider/prometheus"
+	"github.com/nerve-rollouts/nerve/metricprovider/web"
 	"github.com/nerve-rollouts/nerve/plugins/host"
 	"github.com/nerve-rollouts/nerve/router/gatewayapi"
 	"github.com/nerve-rollouts/nerve/router/mllp"
@@ -16,6 +18,8 @@ func TestBinaryNameMatchesPluginDefaults(t *testing.T) {
 		"nerve-gatewayapi": gatewayapi.DefaultPluginName,
 		"nerve-mllp":       mllp.DefaultPluginName,
 		"nerve-prometheus": prometheus.DefaultName,
+		"nerve-web":        web.DefaultName,
+		"nerve-job":        job.DefaultName,
 	} {
 		if got := host.BinaryName(file); got != want {
 			t.Errorf("BinaryName(%q) = %q, the plugin's default is %q", file, got, want)

@@ -1,4 +1,4 @@
-package prometheus
+package evaluate
 
 import (
 	"errors"
@@ -120,8 +120,8 @@ func conditionEnv(result any) map[string]any {
 	}
 }
 
-// evalTime evaluates a rangeQuery start/end expression (Argo's EvalTime environment).
-func evalTime(expression string) (time.Time, error) {
+// EvalTime evaluates a rangeQuery start/end expression (Argo's EvalTime environment).
+func EvalTime(expression string) (time.Time, error) {
 	env := map[string]any{"isNaN": math.IsNaN, "isInf": isInf}
 	program, err := expr.Compile(expression, expr.Env(env))
 	if err != nil {

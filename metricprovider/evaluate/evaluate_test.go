@@ -1,4 +1,4 @@
-package prometheus
+package evaluate
 
 import (
 	"math"
@@ -122,11 +122,11 @@ func TestConditionEnv(t *testing.T) {
 }
 
 func TestEvalTime(t *testing.T) {
-	if _, err := evalTime("now() - duration('5m')"); err != nil {
-		t.Fatalf("evalTime: %v", err)
+	if _, err := EvalTime("now() - duration('5m')"); err != nil {
+		t.Fatalf("EvalTime: %v", err)
 	}
-	if _, err := evalTime("1"); err == nil || !strings.Contains(err.Error(), "expected time.Time") {
-		t.Fatalf("evalTime(1) err = %v", err)
+	if _, err := EvalTime("1"); err == nil || !strings.Contains(err.Error(), "expected time.Time") {
+		t.Fatalf("EvalTime(1) err = %v", err)
 	}
 }
 

@@ -1,0 +1,32 @@
+// Package main is the nerve-job metric-provider plugin binary (Argo Rollouts plugin protocol). It
+// reads each metric's config from provider.plugin[--name] (or a built-in provider.job block) and
+// runs it as a Kubernetes Job in the AnalysisRun's namespace; see package metricprovider/job. It
+// uses KUBECONFIG (or ~/.kube/config), else the in-cluster service account. Nothing may be
+// written to stdout: it carries go-plugin's handshake.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/nerve-rollouts/nerve/metricprovider/job"
+	"github.com/nerve-rollouts/nerve/plugins"
+)
+
+func main() {
+	flags := pflag.NewFlagSet("nerve-job", pflag.ContinueOnError)
+	flags.SetOutput(os.Stderr)
+	name := flags.String("name", job.DefaultName, "plugin name: the provider.plugin key whose config this plugin reads")
+	if err := flags.Parse(os.Args[1:]); errors.Is(err, pflag.ErrHelp) {
+		os.Exit(0)
+	} else if err != nil {
+		fmt.Fprintln(os.Stderr, "nerve-job:", err)
+		os.Exit(2)
+	}
+	logger := plugins.NewLogger("nerve-job")
+	plugins.ServeMetricProvider(context.Background(), job.New(job.Options{Name: *name, Logger: logger}), logger)
+}
