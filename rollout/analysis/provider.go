@@ -30,6 +30,8 @@ type BuiltinPlugin struct {
 func BuiltinPlugins() []BuiltinPlugin {
 	return []BuiltinPlugin{
 		{Kind: "prometheus", Plugin: "nerve/prometheus", Binary: "nerve-prometheus"},
+		{Kind: "web", Plugin: "nerve/web", Binary: "nerve-web"},
+		{Kind: "job", Plugin: "nerve/job", Binary: "nerve-job"},
 	}
 }
 

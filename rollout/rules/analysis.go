@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -17,21 +16,26 @@ type Template struct {
 	Spec *v1alpha1.AnalysisTemplateSpec
 }
 
+// backgroundAnalysisPath is the path of the only analysis that may run until the rollout ends.
+const backgroundAnalysisPath = "spec.strategy.canary.analysis"
+
 // argPlaceholder is the value Argo's validation gives a template argument without a default.
 const argPlaceholder = "dummy-value"
 
-// AnalysisTemplates checks the templates of the analysis at path (…steps[i].analysis or
-// …canary.analysis) as Argo's ValidateAnalysisTemplatesWithType does, and nerve's own rule on
+// AnalysisTemplates checks the templates of the analysis at path (…steps[i].analysis,
+// …canary.analysis, …blueGreen.prePromotionAnalysis, …) as Argo's ValidateAnalysisTemplatesWithType does, and nerve's own rule on
 // providers:
-//   - a step analysis must end by itself: a metric with an interval and no count is refused with
-//     Argo's "AnalysisTemplate t has metric m which runs indefinitely. Invalid value for count: …"
-//     (the background analysis may run until the rollout ends);
+//   - a step (or pre/post-promotion) analysis must end by itself: a metric with an interval and no
+//     count is refused with Argo's "AnalysisTemplate t has metric m which runs indefinitely.
+//     Invalid value for count: …" (the canary's background analysis may run until the rollout ends);
 //   - every metric must run through a registered metric-provider plugin (registered == nil: not
 //     known here): otherwise each measurement would error and abort the canary after it took
 //     traffic, so the Rollout is refused up front naming the plugin to register.
 func AnalysisTemplates(path string, templates []Template, registered func(plugin string) bool) []Finding {
 	var fs findings
-	step := strings.Contains(path, ".steps[")
+	// every analysis but the canary's background one must end by itself (Argo's InlineAnalysis,
+	// PrePromotionAnalysis, PostPromotionAnalysis)
+	step := path != backgroundAnalysisPath
 	names := make([]string, 0, len(templates))
 	for _, t := range templates {
 		names = append(names, t.Name)
@@ -44,7 +48,7 @@ func AnalysisTemplates(path string, templates []Template, registered func(plugin
 		}
 		for _, m := range metrics {
 			if step && analysis.EffectiveCount(m) == 0 {
-				fs.fail(path+".templates", Invalid, fmt.Sprintf("metric %q of AnalysisTemplate %s has an interval and no count: a step analysis would never end", m.Name, t.Name),
+				fs.fail(path+".templates", Invalid, fmt.Sprintf("metric %q of AnalysisTemplate %s has an interval and no count: this analysis would never end", m.Name, t.Name),
 					"%s: AnalysisTemplate %s has metric %s which runs indefinitely. Invalid value for count: %s", value, t.Name, m.Name, countString(m.Count))
 			}
 			providerRegistered(&fs, path, t.Name, m, registered)

@@ -61,15 +61,18 @@ func TestLintReportsEveryUnknownField(t *testing.T) {
 	}
 }
 
-// TestLintBlueGreenIsTheRulesError: lint's severity for blueGreen is the rules' (an Error while
-// the controller refuses it).
+// TestLintBlueGreenIsTheRulesError: lint's severity for blueGreen is the rules' (the
+// controller runs blueGreen: a valid one has no error, one without activeService has Argo's).
 func TestLintBlueGreenIsTheRulesError(t *testing.T) {
-	doc := strings.Replace(lintRollout, "    canary:\n      stableServce: s\n", "    blueGreen:\n      activeService: a\n    canary:\n", 1)
-	doc = strings.Replace(doc, "    canary:\n", "", 1)
+	doc := strings.Replace(lintRollout, "    canary:\n      stableServce: s\n", "    blueGreen:\n      activeService: a\n", 1)
 	doc = strings.Replace(doc, "      steps:\n      - setWeight: 20\n        pauze: {}\n      - analysis: {templates: [{templateName: t}]}\n", "", 1)
+	if got := errorsOf(Lint("r.yaml", []byte(doc))); len(got) != 1 || got[0] != `spec.bogus: unknown field "bogus"` {
+		t.Fatalf("blueGreen errors %q", got)
+	}
+	doc = strings.Replace(doc, "      activeService: a\n", "      previewService: p\n", 1)
 	got := strings.Join(errorsOf(Lint("r.yaml", []byte(doc))), "\n")
-	if !strings.Contains(got, "spec.strategy.blueGreen: ") {
-		t.Fatalf("no blueGreen error:\n%s\n%s", got, doc)
+	if !strings.Contains(got, "spec.strategy.blueGreen.activeService: ") {
+		t.Fatalf("no activeService error:\n%s", got)
 	}
 }
 
@@ -90,7 +93,7 @@ data:
 	got := strings.Join(errorsOf(Lint("r.yaml", []byte(lintRollout+lintTemplate+cm))), "\n")
 	for _, want := range []string{
 		`spec.strategy.canary.steps[1].analysis.templates: Not found: AnalysisTemplate t: metric "m": metric provider plugin "acme/metric" is not registered in argo-rollouts-config (metricProviderPlugins)`,
-		`spec.strategy.canary.steps[1].analysis.templates: metric "m" of AnalysisTemplate t has an interval and no count: a step analysis would never end`,
+		`spec.strategy.canary.steps[1].analysis.templates: metric "m" of AnalysisTemplate t has an interval and no count: this analysis would never end`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("errors lack %q:\n%s", want, got)
