@@ -5,17 +5,14 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 )
 
 // API is every call a sync makes to the API server beside the informers: the writes, and the
 // few live reads that back them (an object after AlreadyExists, the pods of a restart, a Secret
-// for an analysis argument). Every write carries FieldManager. The real implementation is the
-// Kubernetes clientset plus ArgoClient; tests use an in-memory fake that feeds each write back
+// for an analysis argument). Every write carries FieldManager. The real implementation is
+// ClientAPI (client.go) over package kube; tests use an in-memory fake that feeds each write back
 // to the listers, so a sync can run without an API server.
 type API interface {
 	// UpdateRolloutStatus writes the Rollout's status subresource.
@@ -49,64 +46,8 @@ type API interface {
 	GetAnalysisRun(ctx context.Context, ns, name string) (*v1alpha1.AnalysisRun, error)
 	// PatchAnalysisRun applies a merge patch to a run (spec.terminate).
 	PatchAnalysisRun(ctx context.Context, ns, name string, patch []byte) error
-	// UpdateAnalysisRunStatus writes a run's status (through the whole object: see ArgoClient).
+	// UpdateAnalysisRunStatus writes a run's status (through the whole object: see ClientAPI).
 	UpdateAnalysisRunStatus(ctx context.Context, run *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, error)
 	// DeleteAnalysisRun deletes a run.
 	DeleteAnalysisRun(ctx context.Context, ns, name string) error
-}
-
-// ClientAPI is the API over real clients: the Kubernetes clientset for core and apps objects,
-// ArgoClient for argoproj.io objects.
-type ClientAPI struct {
-	*ArgoClient
-	Kube kubernetes.Interface
-}
-
-// CreateReplicaSet implements API.
-func (a ClientAPI) CreateReplicaSet(ctx context.Context, rs *appsv1.ReplicaSet) (*appsv1.ReplicaSet, error) {
-	return a.Kube.AppsV1().ReplicaSets(rs.Namespace).Create(ctx, rs, metav1.CreateOptions{FieldManager: FieldManager})
-}
-
-// GetReplicaSet implements API.
-func (a ClientAPI) GetReplicaSet(ctx context.Context, ns, name string) (*appsv1.ReplicaSet, error) {
-	return a.Kube.AppsV1().ReplicaSets(ns).Get(ctx, name, metav1.GetOptions{})
-}
-
-// UpdateReplicaSet implements API.
-func (a ClientAPI) UpdateReplicaSet(ctx context.Context, rs *appsv1.ReplicaSet) (*appsv1.ReplicaSet, error) {
-	return a.Kube.AppsV1().ReplicaSets(rs.Namespace).Update(ctx, rs, metav1.UpdateOptions{FieldManager: FieldManager})
-}
-
-// DeleteReplicaSet implements API.
-func (a ClientAPI) DeleteReplicaSet(ctx context.Context, ns, name string) error {
-	return a.Kube.AppsV1().ReplicaSets(ns).Delete(ctx, name, metav1.DeleteOptions{})
-}
-
-// PatchService implements API.
-func (a ClientAPI) PatchService(ctx context.Context, ns, name string, patch []byte) error {
-	_, err := a.Kube.CoreV1().Services(ns).Patch(ctx, name, types.MergePatchType, patch,
-		metav1.PatchOptions{FieldManager: FieldManager})
-	return err
-}
-
-// ListPods implements API.
-func (a ClientAPI) ListPods(ctx context.Context, ns, labelSelector string) (*corev1.PodList, error) {
-	return a.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labelSelector})
-}
-
-// DeletePod implements API.
-func (a ClientAPI) DeletePod(ctx context.Context, ns, name string) error {
-	return a.Kube.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{})
-}
-
-// PatchPod implements API.
-func (a ClientAPI) PatchPod(ctx context.Context, ns, name string, patch []byte) error {
-	_, err := a.Kube.CoreV1().Pods(ns).Patch(ctx, name, types.MergePatchType, patch,
-		metav1.PatchOptions{FieldManager: FieldManager})
-	return err
-}
-
-// GetSecret implements API.
-func (a ClientAPI) GetSecret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
-	return a.Kube.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
 }

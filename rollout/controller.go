@@ -12,17 +12,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/kube"
 	"github.com/nerve-rollouts/nerve/plugins"
 	"github.com/nerve-rollouts/nerve/rollout/analysis"
 )
@@ -40,9 +37,9 @@ type PluginSource interface {
 
 // Config configures a Controller.
 type Config struct {
-	Kube kubernetes.Interface
-	Argo *ArgoClient
-	// API carries the syncs' writes and live reads (default: ClientAPI over Kube and Argo).
+	// Client is the API server (informers, events, and the default API).
+	Client *kube.Client
+	// API carries the syncs' writes and live reads (default: ClientAPI over Client).
 	API     API
 	Plugins PluginSource
 	// Namespace limits the watch ("" = all namespaces).
@@ -60,11 +57,10 @@ type Config struct {
 // Controller runs Rollouts and AnalysisRuns.
 type Controller struct {
 	cfg      Config
-	kube     kubernetes.Interface
-	argo     *ArgoClient
+	client   *kube.Client
 	api      API
 	plugins  PluginSource
-	recorder record.EventRecorder
+	recorder EventRecorder
 	metrics  *Metrics
 	now      func() time.Time
 	engine   *analysis.Engine
@@ -79,7 +75,7 @@ type Controller struct {
 
 	rolloutQueue workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	runQueue     workqueue.TypedRateLimitingInterface[cache.ObjectName]
-	broadcaster  record.EventBroadcaster
+	events       *kube.Recorder
 }
 
 // NewController wires informers, listers and queues; call Run to start it.
@@ -94,9 +90,9 @@ func NewController(ctx context.Context, cfg Config) *Controller {
 		cfg.Metrics = NewMetrics()
 	}
 	if cfg.API == nil {
-		cfg.API = ClientAPI{ArgoClient: cfg.Argo, Kube: cfg.Kube}
+		cfg.API = ClientAPI{C: cfg.Client}
 	}
-	c := &Controller{cfg: cfg, kube: cfg.Kube, argo: cfg.Argo, api: cfg.API, plugins: cfg.Plugins, metrics: cfg.Metrics, now: cfg.Now}
+	c := &Controller{cfg: cfg, client: cfg.Client, api: cfg.API, plugins: cfg.Plugins, metrics: cfg.Metrics, now: cfg.Now}
 	c.engine = &analysis.Engine{Providers: cfg.Plugins, Now: cfg.Now, Secrets: c.secretValue}
 	c.setupEvents(ctx)
 	c.setupInformers()
@@ -111,13 +107,17 @@ func newQueue(name string) workqueue.TypedRateLimitingInterface[cache.ObjectName
 		workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: name})
 }
 
+// EventRecorder records an event about an object (kube.Recorder; record.FakeRecorder in tests).
+type EventRecorder interface {
+	Eventf(obj runtime.Object, eventtype, reason, messageFmt string, args ...any)
+}
+
 func (c *Controller) setupEvents(ctx context.Context) {
-	c.broadcaster = record.NewBroadcaster(record.WithContext(ctx))
-	c.broadcaster.StartStructuredLogging(4)
-	c.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
 	scheme := runtime.NewScheme()
 	utilruntime.Must(v1alpha1.AddToScheme(scheme))
-	c.recorder = c.broadcaster.NewRecorder(scheme, corev1.EventSource{Component: "rollouts-controller"})
+	c.events = kube.NewRecorder(klog.FromContext(ctx), kube.EventSink{Events: c.client.Events}, scheme,
+		corev1.EventSource{Component: "rollouts-controller"})
+	c.recorder = c.events
 }
 
 // instanceSelector implements Argo's controller-instance-id label semantics.
@@ -129,17 +129,22 @@ func (c *Controller) instanceSelector() string {
 }
 
 func (c *Controller) setupInformers() {
-	ns, sel := c.cfg.Namespace, c.instanceSelector()
-	c.rollouts = c.informer(c.argo.ListWatch(v1alpha1.RolloutResource, ns, sel,
+	ns, sel := c.cfg.Namespace, kube.Selectors{Label: c.instanceSelector()}
+	cl := c.client
+	c.rollouts = c.informer(cl.Rollouts.ListWatch(ns, sel,
 		func() runtime.Object { return &v1alpha1.RolloutList{} }), &v1alpha1.Rollout{}, true)
-	c.runs = c.informer(c.argo.ListWatch(v1alpha1.AnalysisRunResource, ns, sel,
+	c.runs = c.informer(cl.AnalysisRuns.ListWatch(ns, sel,
 		func() runtime.Object { return &v1alpha1.AnalysisRunList{} }), &v1alpha1.AnalysisRun{}, true)
-	c.templates = c.informer(c.argo.ListWatch(v1alpha1.AnalysisTemplateResource, ns, "",
+	c.templates = c.informer(cl.AnalysisTemplates.ListWatch(ns, kube.Selectors{},
 		func() runtime.Object { return &v1alpha1.AnalysisTemplateList{} }), &v1alpha1.AnalysisTemplate{}, true)
-	c.clusterTmpls = c.informer(c.argo.ListWatch(v1alpha1.ClusterAnalysisTemplateResource, "", "",
+	c.clusterTmpls = c.informer(cl.ClusterAnalysisTemplates.ListWatch("", kube.Selectors{},
 		func() runtime.Object { return &v1alpha1.ClusterAnalysisTemplateList{} }), &v1alpha1.ClusterAnalysisTemplate{}, false)
-	rsInf := c.informer(c.replicaSetListWatch(ns), &appsv1.ReplicaSet{}, true)
-	svcInf := c.informer(c.serviceListWatch(ns), &corev1.Service{}, true)
+	// Only ReplicaSets labelled rollouts-pod-template-hash: every ReplicaSet a Rollout owns
+	// carries it, and a Deployment's never does, so those stay out of the cache.
+	rsInf := c.informer(cl.ReplicaSets.ListWatch(ns, kube.Selectors{Label: v1alpha1.DefaultRolloutUniqueLabelKey},
+		func() runtime.Object { return &appsv1.ReplicaSetList{} }), &appsv1.ReplicaSet{}, true)
+	svcInf := c.informer(cl.Services.ListWatch(ns, kube.Selectors{},
+		func() runtime.Object { return &corev1.ServiceList{} }), &corev1.Service{}, true)
 	c.rsLister = appslisters.NewReplicaSetLister(rsInf.GetIndexer())
 	c.svcLister = corelisters.NewServiceLister(svcInf.GetIndexer())
 
@@ -241,40 +246,12 @@ func cacheTransform(obj any) (any, error) {
 	return obj, nil
 }
 
-// replicaSetListWatch lists and watches only ReplicaSets labelled rollouts-pod-template-hash:
-// every ReplicaSet a Rollout owns carries it, and a Deployment's never does, so those stay out
-// of the cache.
-func (c *Controller) replicaSetListWatch(ns string) cache.ListerWatcher {
-	sel := v1alpha1.DefaultRolloutUniqueLabelKey
-	return &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = sel
-			return c.kube.AppsV1().ReplicaSets(ns).List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = sel
-			return c.kube.AppsV1().ReplicaSets(ns).Watch(ctx, o)
-		},
-	}
-}
-
-func (c *Controller) serviceListWatch(ns string) cache.ListerWatcher {
-	return &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.kube.CoreV1().Services(ns).List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return c.kube.CoreV1().Services(ns).Watch(ctx, o)
-		},
-	}
-}
-
 // Run starts the informers and workers and blocks until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
 	defer utilruntime.HandleCrash()
 	defer c.rolloutQueue.ShutDown()
 	defer c.runQueue.ShutDown()
-	defer c.broadcaster.Shutdown()
+	go c.events.Run(ctx)
 	logger := klog.FromContext(ctx)
 	synced := make([]cache.InformerSynced, 0, len(c.informers))
 	for _, inf := range c.informers {

@@ -8,7 +8,8 @@
 //
 //   - API: every write a sync makes (Rollout status and annotations, ReplicaSets, Service
 //     selectors, pods of a restart, AnalysisRuns) and the few live reads behind them go through
-//     this interface. ClientAPI implements it over the Kubernetes clientset and ArgoClient;
+//     this interface. ClientAPI implements it over package kube (REST clients for only
+//     the kinds the loop uses, not client-go's typed clientset);
 //     the package's tests use an in-memory fake that feeds each write back to the listers, so
 //     syncRollout runs end to end without an API server. Events go through the
 //     record.EventRecorder.

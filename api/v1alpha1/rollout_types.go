@@ -128,6 +128,8 @@ type CanaryStrategy struct {
 	AbortScaleDownDelaySeconds  *int32                     `json:"abortScaleDownDelaySeconds,omitempty"`
 	DynamicStableScale          bool                       `json:"dynamicStableScale,omitempty"`
 	MinPodsPerReplicaSet        *int32                     `json:"minPodsPerReplicaSet,omitempty"`
+	// ReplicaProgressThreshold is refused by rollout/rules (unsupported_types.go).
+	ReplicaProgressThreshold *ReplicaProgressThreshold `json:"replicaProgressThreshold,omitempty"`
 	// PingPong is Argo's ping-pong service pair; nerve refuses it (rollout/rules).
 	PingPong *PingPongSpec `json:"pingPong,omitempty"`
 }
@@ -139,7 +141,7 @@ type PingPongSpec struct {
 }
 
 // RolloutTrafficRouting configures the traffic routers. nerve routes only through plugins;
-// the built-in router blocks of Argo (istio, nginx, alb, ...) are not modelled.
+// the built-in router blocks of Argo (istio, nginx, alb, ...) are kept only to be refused.
 type RolloutTrafficRouting struct {
 	// ManagedRoutes lists the route names setHeaderRoute/setMirrorRoute steps may use, in
 	// precedence order. (Argo spells the element type "MangedRoutes"; only the field name
@@ -149,6 +151,15 @@ type RolloutTrafficRouting struct {
 	// wire this must stay map[string][]byte.
 	Plugins          map[string]json.RawMessage `json:"plugins,omitempty"`
 	MaxTrafficWeight *int32                     `json:"maxTrafficWeight,omitempty"`
+	// Argo's built-in routers, refused by rollout/rules (unsupported_types.go).
+	Istio      *IstioTrafficRouting      `json:"istio,omitempty"`
+	Nginx      *NginxTrafficRouting      `json:"nginx,omitempty"`
+	ALB        *ALBTrafficRouting        `json:"alb,omitempty"`
+	SMI        *SMITrafficRouting        `json:"smi,omitempty"`
+	Ambassador *AmbassadorTrafficRouting `json:"ambassador,omitempty"`
+	AppMesh    *AppMeshTrafficRouting    `json:"appMesh,omitempty"`
+	Traefik    *TraefikTrafficRouting    `json:"traefik,omitempty"`
+	Apisix     *ApisixTrafficRouting     `json:"apisix,omitempty"`
 }
 
 // MangedRoutes names one managed route (Argo's spelling).

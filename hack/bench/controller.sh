@@ -22,7 +22,8 @@ N="${N:-300}"
 CONTROLLERS="${CONTROLLERS:-nerve argo}"
 BIN="${NERVE_BIN:-$root/bin}"
 NERVE_CONTROLLER="${NERVE_CONTROLLER:-$BIN/nerve-controller}"
-argo_dir="$(hack/argo/build.sh)"
+argo_dir=""
+if [[ " $CONTROLLERS " == *" argo "* ]]; then argo_dir="$(hack/argo/build.sh)"; fi
 work="$(mktemp -d /tmp/nerve-bench-controller.XXXXXX)"
 results="$work/results.tsv"
 ctrl_pid=""
@@ -31,9 +32,11 @@ cleanup() {
   kubectl get ns -o name | grep '^namespace/nerve-bench-' | xargs -r kubectl delete --wait=false >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-# Argo's controller waits for an Experiment informer; nerve has no Experiment kind (additive).
-kubectl apply --server-side -f "$argo_dir/crds/experiment-crd.yaml" >/dev/null
-kubectl wait --for=condition=Established crd/experiments.argoproj.io --timeout=30s >/dev/null
+if [[ -n "$argo_dir" ]]; then
+  # Argo's controller waits for an Experiment informer; nerve has no Experiment kind (additive).
+  kubectl apply --server-side -f "$argo_dir/crds/experiment-crd.yaml" >/dev/null
+  kubectl wait --for=condition=Established crd/experiments.argoproj.io --timeout=30s >/dev/null
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }

@@ -36,6 +36,7 @@ func ValidateRollout(ro *v1alpha1.Rollout, env Env) []Finding {
 	if !ok {
 		return fs
 	}
+	unsupported(&fs, c)
 	fenceposts(&fs, c)
 	pingPong(&fs, c)
 	if !steps(&fs, ro, c) {

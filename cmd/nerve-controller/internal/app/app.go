@@ -13,13 +13,11 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/rand"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/klog/v2"
 
+	"github.com/nerve-rollouts/nerve/kube"
 	"github.com/nerve-rollouts/nerve/plugins/host"
 	"github.com/nerve-rollouts/nerve/rollout"
 )
@@ -38,11 +36,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
-	}
-	argo, err := rollout.NewArgoClient(cfg)
+	client, err := kube.New(cfg, rollout.FieldManager)
 	if err != nil {
 		return err
 	}
@@ -55,10 +49,10 @@ func Run(ctx context.Context, o *Options) error {
 			return fmt.Errorf("plugin dir %s: %w", o.PluginDir, err)
 		}
 	}
-	ctrl := rollout.NewController(ctx, rollout.Config{Kube: kube, Argo: argo, Plugins: h,
+	ctrl := rollout.NewController(ctx, rollout.Config{Client: client, Plugins: h,
 		Namespace: o.Namespace, InstanceID: o.InstanceID, Metrics: metrics})
 	w := &registryWatcher{host: h, dir: dirReg, onChange: ctrl.ResyncAll}
-	if err := watchRegistry(ctx, kube, o.ControllerNamespace, w); err != nil {
+	if err := watchRegistry(ctx, client, o.ControllerNamespace, w); err != nil {
 		return err
 	}
 	srvErr := serve(ctx, o.MetricsAddr, metrics.Handler())
@@ -70,7 +64,7 @@ func Run(ctx context.Context, o *Options) error {
 	lost := make(chan error, 1)
 	if !o.LeaderElect {
 		go run(ctx)
-	} else if err := elect(ctx, o, kube, run, lost); err != nil {
+	} else if err := elect(ctx, o, client, run, lost); err != nil {
 		return err
 	}
 	select {
@@ -117,7 +111,7 @@ func restConfig(o *Options, m *rollout.Metrics) (*rest.Config, error) {
 // elect runs fn while holding the Lease; it returns when ctx ends. It works out of cluster too.
 // Losing the Lease while ctx is live is reported on lost: the process must exit, as another
 // replica now reconciles.
-func elect(ctx context.Context, o *Options, kube kubernetes.Interface, fn func(context.Context), lost chan<- error) error {
+func elect(ctx context.Context, o *Options, client *kube.Client, fn func(context.Context), lost chan<- error) error {
 	id, err := os.Hostname()
 	if err != nil {
 		id = "nerve"
@@ -127,26 +121,23 @@ func elect(ctx context.Context, o *Options, kube kubernetes.Interface, fn func(c
 	if o.InstanceID != "" {
 		name += "-" + o.InstanceID
 	}
-	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.ControllerNamespace, name,
-		kube.CoreV1(), kube.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: id})
-	if err != nil {
-		return fmt.Errorf("leader election lock: %w", err)
-	}
 	logger := klog.FromContext(ctx)
-	go leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
-		Lock: lock, ReleaseOnCancel: true, Name: name,
+	le := &kube.LeaderElection{
+		Leases: client.Leases, Namespace: o.ControllerNamespace, Name: name, Identity: id, ReleaseOnCancel: true,
 		LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: fn,
-			OnStoppedLeading: func() {
-				logger.Info("stopped leading")
-				if ctx.Err() == nil {
-					lost <- errors.New("lost the leader election lease")
-				}
-			},
-			OnNewLeader: func(l string) { logger.Info("leader", "identity", l) },
+		OnStartedLeading: fn,
+		OnStoppedLeading: func() {
+			logger.Info("stopped leading")
+			if ctx.Err() == nil {
+				lost <- errors.New("lost the leader election lease")
+			}
 		},
-	})
+		OnNewLeader: func(l string) { logger.Info("leader", "identity", l) },
+	}
+	if err := le.Validate(); err != nil {
+		return err
+	}
+	go func() { _ = le.Run(ctx) }() // Run fails only on Validate
 	return nil
 }
 

@@ -5,14 +5,12 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"github.com/nerve-rollouts/nerve/kube"
 	"github.com/nerve-rollouts/nerve/plugins"
 	"github.com/nerve-rollouts/nerve/plugins/host"
 )
@@ -59,18 +57,11 @@ func names(es []host.Entry) []string {
 
 // watchRegistry starts an informer on the single ConfigMap and applies the registry on every
 // add, update and delete (a missing ConfigMap is an empty registry). It returns once synced.
-func watchRegistry(ctx context.Context, kube kubernetes.Interface, ns string, w *registryWatcher) error {
+func watchRegistry(ctx context.Context, client *kube.Client, ns string, w *registryWatcher) error {
 	sel := fields.OneTermEqualSelector("metadata.name", ConfigMapName).String()
-	inf := cache.NewSharedIndexInformer(&cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector = sel
-			return kube.CoreV1().ConfigMaps(ns).List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector = sel
-			return kube.CoreV1().ConfigMaps(ns).Watch(ctx, o)
-		},
-	}, &corev1.ConfigMap{}, 0, cache.Indexers{})
+	inf := cache.NewSharedIndexInformer(client.ConfigMaps.ListWatch(ns, kube.Selectors{Field: sel},
+		func() runtime.Object { return &corev1.ConfigMapList{} }),
+		&corev1.ConfigMap{}, 0, cache.Indexers{})
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(o any) { w.apply(ctx, o.(*corev1.ConfigMap)) },
 		UpdateFunc: func(_, o any) { w.apply(ctx, o.(*corev1.ConfigMap)) },

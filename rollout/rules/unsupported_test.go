@@ -1,0 +1,44 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+)
+
+func TestUnsupportedFieldsAreRefusedByPath(t *testing.T) {
+	tr := func(set func(*v1alpha1.RolloutTrafficRouting)) func(*v1alpha1.Rollout) {
+		return func(ro *v1alpha1.Rollout) { set(ro.Spec.Strategy.Canary.TrafficRouting) }
+	}
+	for _, c := range []struct {
+		path string
+		edit func(*v1alpha1.Rollout)
+	}{
+		{"spec.strategy.canary.trafficRouting.istio", tr(func(r *v1alpha1.RolloutTrafficRouting) { r.Istio = &v1alpha1.IstioTrafficRouting{} })},
+		{"spec.strategy.canary.trafficRouting.nginx", tr(func(r *v1alpha1.RolloutTrafficRouting) { r.Nginx = &v1alpha1.NginxTrafficRouting{} })},
+		{"spec.strategy.canary.trafficRouting.alb", tr(func(r *v1alpha1.RolloutTrafficRouting) { r.ALB = &v1alpha1.ALBTrafficRouting{} })},
+		{"spec.strategy.canary.trafficRouting.smi", tr(func(r *v1alpha1.RolloutTrafficRouting) { r.SMI = &v1alpha1.SMITrafficRouting{} })},
+		{"spec.strategy.canary.trafficRouting.ambassador", tr(func(r *v1alpha1.RolloutTrafficRouting) { r.Ambassador = &v1alpha1.AmbassadorTrafficRouting{} })},
+		{"spec.strategy.canary.trafficRouting.appMesh", tr(func(r *v1alpha1.RolloutTrafficRouting) { r.AppMesh = &v1alpha1.AppMeshTrafficRouting{} })},
+		{"spec.strategy.canary.trafficRouting.traefik", tr(func(r *v1alpha1.RolloutTrafficRouting) { r.Traefik = &v1alpha1.TraefikTrafficRouting{} })},
+		{"spec.strategy.canary.trafficRouting.apisix", tr(func(r *v1alpha1.RolloutTrafficRouting) { r.Apisix = &v1alpha1.ApisixTrafficRouting{} })},
+		{"spec.strategy.canary.replicaProgressThreshold", func(ro *v1alpha1.Rollout) {
+			ro.Spec.Strategy.Canary.ReplicaProgressThreshold = &v1alpha1.ReplicaProgressThreshold{Type: "Pod", Value: 1}
+		}},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			fs := ValidateRollout(valid(c.edit), env())
+			f := FirstError(fs)
+			if f == nil || f.Path != c.path || f.Type != Unsupported {
+				t.Fatalf("first error %v, want an Unsupported finding at %s", f, c.path)
+			}
+			if !strings.Contains(f.Explain(), "nerve does not implement") {
+				t.Fatalf("lint wording %q", f.Explain())
+			}
+		})
+	}
+	if f := FirstError(ValidateRollout(valid(nil), env())); f != nil {
+		t.Fatalf("the valid Rollout is refused: %s", f)
+	}
+}
