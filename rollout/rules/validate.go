@@ -37,6 +37,7 @@ func ValidateRollout(ro *v1alpha1.Rollout, env Env) []Finding {
 		return fs
 	}
 	unsupported(&fs, c)
+	canaryScaleDown(&fs, c)
 	fenceposts(&fs, c)
 	pingPong(&fs, c)
 	if !steps(&fs, ro, c) {
