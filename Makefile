@@ -18,7 +18,7 @@ PLUGINS := nerve-gatewayapi nerve-mllp nerve-prometheus nerve-web nerve-job
 # controller and the release archives are built so too)
 STATIC_CMDS := nerve-controller
 
-.PHONY: help build test unit interop-test e2e bench bench-mllp bench-controller lint dist \
+.PHONY: help build test unit interop-test e2e bench bench-mllp bench-weights bench-controller lint dist \
         cluster-up cluster-down cluster-status demo demo-down clean
 
 help: ## list the targets
@@ -42,11 +42,15 @@ interop-test: build ## tests against the real argo-rollouts v1.10.0 module (nest
 e2e: build cluster-up ## e2e tests (build tag e2e) on the local control plane; PKG=./e2e/<area>/... for one area
 	set -a && . .cluster/env && set +a && NERVE_BIN=$(CURDIR)/$(BIN) $(GO) test -v -count=1 -p 1 -tags e2e -timeout $(E2E_TIMEOUT) $(PKG)
 
-bench: bench-mllp ## all benchmarks
+bench: bench-mllp bench-weights ## all benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 bench-mllp: build ## MLLP proxy vs direct vs HAProxy on loopback, plus codec benchmarks
 	hack/bench/mllp.sh
+
+bench-weights: build cluster-up ## weight change (plugin SetWeight) reaching 3 MLLP proxy replicas on the local control plane: p50/p99
+	set -a && . .cluster/env && set +a && NERVE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -tags e2e -run '^$$' \
+		-bench WeightPropagation -benchtime 100x ./e2e/mllprouter/
 
 bench-controller: build cluster-up ## nerve's loop vs Argo's controller on the local control plane
 	hack/bench/controller.sh

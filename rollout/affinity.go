@@ -13,6 +13,9 @@ func antiAffinityOf(ro *v1alpha1.Rollout) *v1alpha1.AntiAffinity {
 	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
 		aa = bg.AntiAffinity
 	}
+	if c := ro.Spec.Strategy.Canary; c != nil && c.AntiAffinity != nil {
+		aa = c.AntiAffinity
+	}
 	if aa == nil || (aa.PreferredDuringSchedulingIgnoredDuringExecution == nil && aa.RequiredDuringSchedulingIgnoredDuringExecution == nil) {
 		return nil
 	}

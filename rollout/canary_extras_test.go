@@ -370,3 +370,23 @@ func TestSyncAnalysisRunTTL(t *testing.T) {
 		})
 	}
 }
+
+func TestSyncCanaryAntiAffinity(t *testing.T) {
+	ro := syncedRollout(setWeight(25), pauseFor(""))
+	ro.Spec.Strategy.Canary.AntiAffinity = &v1alpha1.AntiAffinity{
+		PreferredDuringSchedulingIgnoredDuringExecution: &v1alpha1.PreferredDuringSchedulingIgnoredDuringExecution{Weight: 40}}
+	fx := newSyncFixture(t, ro)
+	v1 := fx.rollout(t).Status.StableRS
+	if a := fx.rs(t, v1).Spec.Template.Spec.Affinity; a != nil {
+		t.Fatalf("first ReplicaSet (no stable to avoid) got affinity %+v", a)
+	}
+	_, v2 := fx.toCanary(t)
+	a := fx.rs(t, v2).Spec.Template.Spec.Affinity
+	if a == nil || a.PodAntiAffinity == nil || len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) != 1 {
+		t.Fatalf("canary ReplicaSet affinity %+v", a)
+	}
+	term := a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0]
+	if term.Weight != 40 || term.PodAffinityTerm.LabelSelector.MatchExpressions[0].Values[0] != v1 {
+		t.Fatalf("anti-affinity term %+v, want weight 40 against %s", term, v1)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/rollout/canary"
@@ -121,7 +122,7 @@ func Build(ro *v1alpha1.Rollout, rss []appsv1.ReplicaSet, pods []corev1.Pod, run
 		Desired: canary.Replicas(ro), Current: ro.Status.Replicas, Updated: ro.Status.UpdatedReplicas,
 		Ready: ro.Status.ReadyReplicas, Available: ro.Status.AvailableReplicas, Created: ro.CreationTimestamp.Time,
 	}
-	sets := replicaSets(ro, rss, pods)
+	sets := replicaSets(ro, rss, pods, now)
 	out.Strategy, out.Step, out.SetWeight, out.ActualWeight = strategy(ro, sets)
 	out.Images = images(sets)
 	out.Revisions = revisions(sets, analysisRuns(ro.UID, runs, now))
@@ -187,7 +188,7 @@ func revisionOf(annotations map[string]string) int {
 	return n
 }
 
-func replicaSets(ro *v1alpha1.Rollout, rss []appsv1.ReplicaSet, pods []corev1.Pod) []ReplicaSet {
+func replicaSets(ro *v1alpha1.Rollout, rss []appsv1.ReplicaSet, pods []corev1.Pod, now time.Time) []ReplicaSet {
 	var out []ReplicaSet
 	for i := range rss {
 		rs := &rss[i]
@@ -200,13 +201,9 @@ func replicaSets(ro *v1alpha1.Rollout, rss []appsv1.ReplicaSet, pods []corev1.Po
 			Replicas: rs.Status.Replicas, Available: rs.Status.AvailableReplicas, uid: rs.UID,
 			hash: rs.Labels[v1alpha1.DefaultRolloutUniqueLabelKey], revision: revisionOf(rs.Annotations),
 		}
-		if ro.Spec.Strategy.Canary != nil {
-			switch info.hash {
-			case ro.Status.StableRS:
-				info.Tags = append(info.Tags, "stable")
-			case ro.Status.CurrentPodHash:
-				info.Tags = append(info.Tags, "canary")
-			}
+		info.Tags = replicaSetTags(ro, info.hash)
+		if d, ok := rs.Annotations[v1alpha1.ScaleDownDeadlineAnnotationKey]; ok {
+			info.Tags = append(info.Tags, "delay:"+scaleDownDelay(d, now))
 		}
 		for _, c := range rs.Spec.Template.Spec.Containers {
 			info.Images = append(info.Images, c.Image)
@@ -221,6 +218,45 @@ func replicaSets(ro *v1alpha1.Rollout, rss []appsv1.ReplicaSet, pods []corev1.Po
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// replicaSetTags are Argo's tree tags of a ReplicaSet: stable, then canary (canary) or active or
+// preview (blueGreen: the ReplicaSet the active or preview Service selects).
+func replicaSetTags(ro *v1alpha1.Rollout, hash string) []string {
+	var tags []string
+	switch {
+	case ro.Spec.Strategy.Canary != nil:
+		switch hash {
+		case ro.Status.StableRS:
+			tags = append(tags, "stable")
+		case ro.Status.CurrentPodHash:
+			tags = append(tags, "canary")
+		}
+	case ro.Spec.Strategy.BlueGreen != nil:
+		if hash == ro.Status.StableRS {
+			tags = append(tags, "stable")
+		}
+		switch hash {
+		case ro.Status.BlueGreen.ActiveSelector:
+			tags = append(tags, "active")
+		case ro.Status.BlueGreen.PreviewSelector:
+			tags = append(tags, "preview")
+		}
+	}
+	return tags
+}
+
+// scaleDownDelay is the time left before a scale-down deadline as Argo's CLI prints it
+// ("passed" once due).
+func scaleDownDelay(deadline string, now time.Time) string {
+	t, err := time.Parse(time.RFC3339, deadline)
+	if err != nil {
+		return ""
+	}
+	if t.Before(now) {
+		return "passed"
+	}
+	return duration.HumanDuration(t.Sub(now))
 }
 
 func replicaSetHealth(rs *appsv1.ReplicaSet) string {
@@ -298,31 +334,51 @@ func iconForWaiting(reason string) string {
 	return IconBad
 }
 
+// images lists the images of the ReplicaSets that run pods with their strategy tags, as Argo's
+// CLI: an image's tags keep their ReplicaSet's order (stable, canary|active|preview) until a
+// second ReplicaSet with the same image merges its tags in, sorted.
 func images(sets []ReplicaSet) []Image {
-	byImage := map[string]map[string]bool{}
+	var out []Image
 	for _, rs := range sets {
 		if rs.Replicas <= 0 {
 			continue
 		}
 		for _, img := range rs.Images {
-			if byImage[img] == nil {
-				byImage[img] = map[string]bool{}
-			}
-			for _, t := range rs.Tags {
-				byImage[img][t] = true
-			}
+			out = mergeImage(out, img, strategyTags(rs.Tags))
 		}
-	}
-	out := make([]Image, 0, len(byImage))
-	for img, tags := range byImage {
-		im := Image{Image: img}
-		for t := range tags {
-			im.Tags = append(im.Tags, t)
-		}
-		sort.Strings(im.Tags)
-		out = append(out, im)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Image < out[j].Image })
+	return out
+}
+
+func mergeImage(out []Image, img string, tags []string) []Image {
+	for i := range out {
+		if out[i].Image != img {
+			continue
+		}
+		seen := map[string]bool{}
+		var merged []string
+		for _, t := range append(append([]string(nil), out[i].Tags...), tags...) {
+			if !seen[t] {
+				seen[t] = true
+				merged = append(merged, t)
+			}
+		}
+		sort.Strings(merged)
+		out[i].Tags = merged
+		return out
+	}
+	return append(out, Image{Image: img, Tags: tags})
+}
+
+// strategyTags drops the delay:… tag (a ReplicaSet's, not an image's).
+func strategyTags(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if !strings.HasPrefix(t, "delay:") {
+			out = append(out, t)
+		}
+	}
 	return out
 }
 

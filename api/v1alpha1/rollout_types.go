@@ -128,6 +128,8 @@ type CanaryStrategy struct {
 	AbortScaleDownDelaySeconds  *int32                     `json:"abortScaleDownDelaySeconds,omitempty"`
 	DynamicStableScale          bool                       `json:"dynamicStableScale,omitempty"`
 	MinPodsPerReplicaSet        *int32                     `json:"minPodsPerReplicaSet,omitempty"`
+	// AntiAffinity keeps the canary's pods off the nodes of the stable's (as blueGreen's).
+	AntiAffinity *AntiAffinity `json:"antiAffinity,omitempty"`
 	// ReplicaProgressThreshold is refused by rollout/rules (unsupported_types.go).
 	ReplicaProgressThreshold *ReplicaProgressThreshold `json:"replicaProgressThreshold,omitempty"`
 }

@@ -801,6 +801,11 @@ func (in *CanaryStrategy) DeepCopyInto(out *CanaryStrategy) {
 		*out = new(int32)
 		**out = **in
 	}
+	if in.AntiAffinity != nil {
+		in, out := &in.AntiAffinity, &out.AntiAffinity
+		*out = new(AntiAffinity)
+		(*in).DeepCopyInto(*out)
+	}
 	if in.ReplicaProgressThreshold != nil {
 		in, out := &in.ReplicaProgressThreshold, &out.ReplicaProgressThreshold
 		*out = new(ReplicaProgressThreshold)

@@ -46,7 +46,7 @@ type site struct {
 	amap           string
 }
 
-func installCRD(t *testing.T, env *framework.Env) {
+func installCRD(t testing.TB, env *framework.Env) {
 	t.Helper()
 	root, err := framework.RepoRoot()
 	if err != nil {
@@ -61,7 +61,7 @@ func installCRD(t *testing.T, env *framework.Env) {
 
 // newSite creates the Services (canary optionally flagged shadow), their EndpointSlices with
 // fake pod IPs (ipBase.1 stable, ipBase.2 canary), the route at weight 0 and two backends.
-func newSite(t *testing.T, env *framework.Env, route, ipBase string, canaryShadow bool) *site {
+func newSite(t testing.TB, env *framework.Env, route, ipBase string, canaryShadow bool) *site {
 	t.Helper()
 	cfg := rest.CopyConfig(env.Config)
 	cfg.QPS, cfg.Burst = 500, 1000
@@ -118,7 +118,7 @@ endpoints: [{addresses: ["%[2]s"], conditions: {ready: true}}]
 `, svc, ip, podPort)
 }
 
-func backend(t *testing.T, name string) *mllptest.Backend {
+func backend(t testing.TB, name string) *mllptest.Backend {
 	t.Helper()
 	// A 2 ms ACK delay paces the closed-loop senders (about 400 messages/s each), so that
 	// traffic does not starve the API server and the proxies of CPU on a small machine.
@@ -133,18 +133,20 @@ func backend(t *testing.T, name string) *mllptest.Backend {
 // proxy is one nerve-mllp-proxy process in watch mode.
 type proxy struct {
 	name, listen string
+	metrics      string // /metrics, /route
 	proc         *framework.Process
 }
 
-func (s *site) startProxy(t *testing.T, name string) *proxy {
+func (s *site) startProxy(t testing.TB, name string) *proxy {
 	t.Helper()
 	listen := "127.0.0.1:" + strconv.Itoa(framework.FreePort(t))
+	metrics := "127.0.0.1:" + strconv.Itoa(framework.FreePort(t))
 	proc := framework.StartProcess(t, framework.Binary(t, "nerve-mllp-proxy"), []string{
 		"--kubeconfig", os.Getenv("KUBECONFIG"), "--namespace", s.env.Namespace, "--route", s.route,
-		"--listen", listen, "--metrics-addr", "", "--address-map-flag", s.amap, "--replica-name", name,
+		"--listen", listen, "--metrics-addr", metrics, "--address-map-flag", s.amap, "--replica-name", name,
 		"--ack-timeout", "5s", "--drain-timeout", "2s",
 	}, nil)
-	return &proxy{name: name, listen: listen, proc: proc}
+	return &proxy{name: name, listen: listen, metrics: metrics, proc: proc}
 }
 
 func (s *site) getRoute(ctx context.Context) (*api.MLLPRoute, error) {
@@ -156,7 +158,7 @@ func (s *site) getRoute(ctx context.Context) (*api.MLLPRoute, error) {
 }
 
 // waitReplicas waits until n fresh replicas report weight w at the current generation.
-func (s *site) waitReplicas(t *testing.T, n int, w int32) {
+func (s *site) waitReplicas(t testing.TB, n int, w int32) {
 	t.Helper()
 	framework.Eventually(t, 20*time.Second, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
 		r, err := s.getRoute(ctx)
@@ -171,7 +173,7 @@ func (s *site) waitReplicas(t *testing.T, n int, w int32) {
 }
 
 // annotation returns the router's verify verdict recorded on the route.
-func (s *site) annotation(t *testing.T) string {
+func (s *site) annotation(t testing.TB) string {
 	t.Helper()
 	r, err := s.getRoute(t.Context())
 	if err != nil {

@@ -26,7 +26,7 @@ type traffic struct {
 
 // startTraffic runs senders senders against each proxy; each proxy's senders have their own
 // control-id prefix (the proxy's index letter) and seed. Patients are synthetic (mllptest.Generator).
-func startTraffic(t *testing.T, proxies []*proxy, senders, patients int) *traffic {
+func startTraffic(t testing.TB, proxies []*proxy, senders, patients int) *traffic {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	tr := &traffic{cancel: cancel}

@@ -27,7 +27,8 @@
 // ImagePullBackOff or InvalidImageName finishes the measurement as Inconclusive ("Pod p,
 // container c has terminal error (...)"); otherwise the next ResumeAt is now + sqrt(2·elapsed)
 // seconds, Argo's growing delay. Terminate deletes the Job (foreground propagation; already gone
-// is fine) and finishes the measurement as Inconclusive. GarbageCollect deletes the oldest Jobs of
+// is fine) and finishes the measurement as Inconclusive (a measurement that already finished is
+// returned unchanged). GarbageCollect deletes the oldest Jobs of
 // the run and metric beyond limit (by creation time). Argo matches condition types regardless of
 // their status and garbage-collects all Jobs of the run together; nerve requires status True and
 // counts Jobs per metric, so two job metrics of one run never trim each other's Jobs.

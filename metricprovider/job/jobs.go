@@ -84,6 +84,9 @@ func (p *Provider) create(ctx context.Context, c kubernetes.Interface, job *batc
 	if gerr != nil {
 		return nil, fmt.Errorf("create job %s/%s: %w (and reading the existing one: %v)", job.Namespace, job.Name, err, gerr)
 	}
+	if existing.DeletionTimestamp != nil {
+		return nil, fmt.Errorf("create job %s/%s: %w, and it is being deleted", job.Namespace, job.Name, err)
+	}
 	uid := job.Labels[AnalysisRunUIDLabelKey]
 	if ref := metav1.GetControllerOf(existing); ref == nil || string(ref.UID) != uid {
 		return nil, fmt.Errorf("create job %s/%s: %w, and it is not owned by this AnalysisRun (uid %s)", job.Namespace, job.Name, err, uid)

@@ -190,8 +190,12 @@ func (p *Provider) nextResume(meas v1alpha1.Measurement) *metav1.Time {
 	return &t
 }
 
-// Terminate deletes the measurement's Job and finishes it as Inconclusive (as Argo).
+// Terminate deletes the measurement's Job and finishes it as Inconclusive (as Argo). A finished
+// measurement (which controllers never terminate) is returned unchanged and its Job kept.
 func (p *Provider) Terminate(ctx context.Context, run *v1alpha1.AnalysisRun, _ v1alpha1.Metric, meas v1alpha1.Measurement) (v1alpha1.Measurement, error) {
+	if meas.FinishedAt != nil && meas.Phase.Completed() {
+		return meas, nil
+	}
 	ns, name, err := jobRef(meas, run)
 	if err != nil {
 		return p.fail(meas, err), nil

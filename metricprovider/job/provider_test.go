@@ -210,9 +210,19 @@ func TestTerminateDeletesJob(t *testing.T) {
 	if propagation == nil || *propagation != metav1.DeletePropagationForeground {
 		t.Fatalf("delete propagation %v, want Foreground", propagation)
 	}
-	// Terminating again (the job is gone) is fine.
+	// Terminating a running measurement whose Job is gone is fine.
 	if got, _ := p.Terminate(t.Context(), run, v1alpha1.Metric{}, meas); got.Phase != v1alpha1.AnalysisPhaseInconclusive {
 		t.Fatalf("second Terminate: %s %q", got.Phase, got.Message)
+	}
+	// A finished measurement is returned unchanged, its Job kept.
+	meas, _ = p.Run(t.Context(), run, testMetric("other", jobConfig))
+	finished := meas
+	finished.Phase, finished.FinishedAt = v1alpha1.AnalysisPhaseSuccessful, meas.StartedAt
+	if got, _ := p.Terminate(t.Context(), run, v1alpha1.Metric{}, finished); got.Phase != v1alpha1.AnalysisPhaseSuccessful {
+		t.Fatalf("Terminate of a finished measurement: %s %q", got.Phase, got.Message)
+	}
+	if _, err := c.BatchV1().Jobs("clinical").Get(t.Context(), meas.Metadata[JobNameKey], metav1.GetOptions{}); err != nil {
+		t.Fatalf("the finished measurement's Job was deleted: %v", err)
 	}
 }
 

@@ -42,3 +42,43 @@ func TestUnsupportedFieldsAreRefusedByPath(t *testing.T) {
 		t.Fatalf("the valid Rollout is refused: %s", f)
 	}
 }
+
+func TestCanaryScaleDownAsArgo(t *testing.T) {
+	basic := func(ro *v1alpha1.Rollout) {
+		ro.Spec.Strategy.Canary.TrafficRouting = nil
+		ro.Spec.Strategy.Canary.Steps = []v1alpha1.CanaryStep{{Pause: &v1alpha1.RolloutPause{}}}
+	}
+	delay := int32(30)
+	for _, c := range []struct {
+		name string
+		edit func(*v1alpha1.Rollout)
+		want string
+	}{
+		{"scaleDownDelaySeconds without trafficRouting", func(ro *v1alpha1.Rollout) {
+			basic(ro)
+			ro.Spec.Strategy.Canary.ScaleDownDelaySeconds = &delay
+		}, "spec.strategy.scaleDownDelaySeconds: Invalid value: 30: Canary scaleDownDelaySeconds can only be used with traffic routing"},
+		{"dynamicStableScale without trafficRouting", func(ro *v1alpha1.Rollout) {
+			basic(ro)
+			ro.Spec.Strategy.Canary.DynamicStableScale = true
+		}, "spec.strategy.dynamicStableScale: Invalid value: true: Canary dynamicStableScale can only be used with traffic routing"},
+		{"dynamicStableScale with scaleDownDelaySeconds", func(ro *v1alpha1.Rollout) {
+			ro.Spec.Strategy.Canary.DynamicStableScale, ro.Spec.Strategy.Canary.ScaleDownDelaySeconds = true, &delay
+		}, "spec.strategy.dynamicStableScale: Invalid value: true: Canary dynamicStableScale cannot be used with scaleDownDelaySeconds"},
+		{"canary antiAffinity without a rule", func(ro *v1alpha1.Rollout) {
+			ro.Spec.Strategy.Canary.AntiAffinity = &v1alpha1.AntiAffinity{}
+		}, `spec.strategy.antiAffinity: Invalid value: "antiAffinity.PreferredDuringSchedulingIgnoredDuringExecution: false antiAffinity.RequiredDuringSchedulingIgnoredDuringExecution: false": AntiAffinity must have exactly one strategy listed`},
+		{"routed canary with a delay", func(ro *v1alpha1.Rollout) { ro.Spec.Strategy.Canary.ScaleDownDelaySeconds = &delay }, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := FirstError(ValidateRollout(valid(c.edit), env()))
+			got := ""
+			if f != nil {
+				got = f.String()
+			}
+			if got != c.want {
+				t.Fatalf("first error\n got %s\nwant %s", got, c.want)
+			}
+		})
+	}
+}

@@ -37,6 +37,7 @@ func ValidateRollout(ro *v1alpha1.Rollout, env Env) []Finding {
 		return fs
 	}
 	unsupported(&fs, c)
+	canaryScaleDown(&fs, c)
 	if !steps(&fs, ro, c) {
 		return fs
 	}

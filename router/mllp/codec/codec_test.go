@@ -69,16 +69,19 @@ func TestDecoder(t *testing.T) {
 		{"only junk", "hello", false, 0, want{skipped: 5}},
 	}
 	for _, tc := range tests {
-		for _, mode := range []string{"whole", "onebyte", "half"} {
+		for _, mode := range []string{"whole", "onebyte", "half", "tinybuffer"} {
 			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+				opts := Options{Lenient: tc.lenient, MaxFrame: tc.max}
 				var r io.Reader = strings.NewReader(tc.in)
 				switch mode {
 				case "onebyte":
 					r = iotest.OneByteReader(r)
 				case "half":
 					r = iotest.HalfReader(r)
+				case "tinybuffer": // the buffer must grow and compact around every frame
+					opts.BufferSize = 3
 				}
-				got, skipped, resyncs, err := decodeAll(t, r, Options{Lenient: tc.lenient, MaxFrame: tc.max})
+				got, skipped, resyncs, err := decodeAll(t, r, opts)
 				if !errors.Is(err, tc.want.err) {
 					t.Fatalf("err %v want %v", err, tc.want.err)
 				}

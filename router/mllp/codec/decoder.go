@@ -69,6 +69,9 @@ type Options struct {
 	// FrameTimeout bounds how long a started frame may take to complete when
 	// the reader supports SetReadDeadline (0: no limit).
 	FrameTimeout time.Duration
+	// BufferSize is the initial buffer (0: 32 KiB); it grows by doubling up
+	// to MaxFrame, so size it to the frames the connection usually carries.
+	BufferSize int
 }
 
 type deadliner interface{ SetReadDeadline(time.Time) error }
@@ -94,7 +97,11 @@ func NewDecoder(r io.Reader, opts Options) *Decoder {
 	if opts.MaxFrame <= 0 {
 		opts.MaxFrame = DefaultMaxFrame
 	}
-	d := &Decoder{r: r, opts: opts, buf: make([]byte, min(initialBuffer, opts.MaxFrame+2))}
+	size := opts.BufferSize
+	if size <= 0 {
+		size = initialBuffer
+	}
+	d := &Decoder{r: r, opts: opts, buf: make([]byte, min(size, opts.MaxFrame+2))}
 	if dl, ok := r.(deadliner); ok && opts.FrameTimeout > 0 {
 		d.dl = dl
 	}

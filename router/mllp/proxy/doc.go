@@ -14,6 +14,18 @@
 // upstream failure, timeout or mismatch the error is counted and the client
 // connection closed so that the sender resends (at-least-once).
 //
+// The hot path is built for a small box where senders, proxy and backends
+// share the cores: per message one session goroutine reads the frame, picks
+// the backend, writes upstream, reads the ACK and writes it to the client,
+// with no channel hand-off. Sockets are read and written with raw read(2)/
+// write(2) inside the Go poller's wait loop (rawconn_linux.go), which skips
+// entersyscall and keeps the runtime's sysmon thread asleep; the session
+// yields before a read that will almost certainly find no data yet, saving
+// the EAGAIN system call when other sessions can run first; the ACK deadline
+// is re-armed only every 1/8 ACK timeout; buffers start sized to HL7
+// messages (8 KiB client, 2 KiB upstream) and grow for larger frames. A
+// message costs no allocation (BenchmarkProxyMessage: 0 allocs/op).
+//
 // Routing state (weights, match rules, mirror, backend addresses) is an
 // immutable snapshot swapped atomically, so a change applies to the next
 // routing decision. Snapshots come from a static file (StaticSource, polled)

@@ -38,6 +38,9 @@ type Proxy struct {
 	mirrored atomic.Int64
 	rr       atomic.Uint64
 	connSeq  atomic.Uint64
+	// appliedCh is closed and replaced by every Apply (wakes WaitApplied).
+	appliedMu sync.Mutex
+	appliedCh chan struct{}
 }
 
 // New returns a proxy with no route; Apply one before traffic can flow.
@@ -60,7 +63,7 @@ func New(opts Options) (*Proxy, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Proxy{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}}, nil
+	return &Proxy{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}, appliedCh: make(chan struct{})}, nil
 }
 
 // Apply compiles cfg and makes it the routing snapshot for every following
@@ -76,7 +79,49 @@ func (p *Proxy) Apply(cfg RouteConfig) ([]string, error) {
 	if old == nil || old.describe() != rs.describe() {
 		p.log.Info("route applied", "route", rs.describe())
 	}
+	p.appliedMu.Lock()
+	close(p.appliedCh)
+	p.appliedCh = make(chan struct{})
+	p.appliedMu.Unlock()
 	return rs.problems, nil
+}
+
+// AppliedRoute is what a replica routes with now (no PHI, no facility strings).
+type AppliedRoute struct {
+	Service    string `json:"service"`
+	Generation int64  `json:"generation"`
+	Weight     int32  `json:"weight"`
+	MaxWeight  int32  `json:"maxWeight"`
+	Ready      bool   `json:"ready"`
+}
+
+// Applied returns the routing snapshot in use; ok is false before the first Apply.
+func (p *Proxy) Applied() (AppliedRoute, bool) {
+	rs := p.state.Load()
+	if rs == nil {
+		return AppliedRoute{}, false
+	}
+	return AppliedRoute{Service: rs.cfg.Service, Generation: rs.cfg.Generation, Weight: rs.cfg.Weight,
+		MaxWeight: maxWeight(rs.cfg.MaxWeight), Ready: rs.ready()}, true
+}
+
+// WaitApplied returns the applied route as soon as its generation is above
+// after (at once if it already is), or the current one when ctx ends.
+func (p *Proxy) WaitApplied(ctx context.Context, after int64) (AppliedRoute, bool) {
+	for {
+		p.appliedMu.Lock()
+		ch := p.appliedCh
+		p.appliedMu.Unlock()
+		ar, ok := p.Applied()
+		if ok && ar.Generation > after {
+			return ar, true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ar, ok
+		}
+	}
 }
 
 // Ready reports whether a route is applied and fully valid.
@@ -115,7 +160,7 @@ func (p *Proxy) start(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	s := newSession(p, c)
+	s := newSession(p, fastConn(c))
 	p.mu.Lock()
 	if p.draining.Load() {
 		p.mu.Unlock()

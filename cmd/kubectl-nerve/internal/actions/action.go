@@ -60,15 +60,21 @@ func For(n Name, ro *v1alpha1.Rollout, now time.Time) (Plan, error) {
 	p := Plan{Name: n}
 	switch n {
 	case ActionPromote, ActionPromoteFull:
-		if ro.Spec.Strategy.Canary == nil {
-			return p, fmt.Errorf("rollout %s has no canary strategy; nerve promotes canaries only", ro.Name)
+		if ro.Spec.Strategy.Canary == nil && ro.Spec.Strategy.BlueGreen == nil {
+			return p, fmt.Errorf("rollout %s has neither a canary nor a blueGreen strategy: nothing to promote", ro.Name)
 		}
 		full := n == ActionPromoteFull
 		p.Patch, p.Lines = Promote(ro, full), PromotePlan(ro, full)
 	case ActionAbort:
 		p.Patch, p.Lines = Abort(), []string{"sets status.abort: traffic and replicas go back to the stable version"}
+		if ro.Spec.Strategy.BlueGreen != nil {
+			p.Lines = []string{"sets status.abort: the active Service goes back to the stable ReplicaSet, the new one scales down"}
+		}
 	case ActionRetry:
 		p.Patch, p.Lines = Retry(), []string{"clears status.abort: the canary starts again from the first step"}
+		if ro.Spec.Strategy.BlueGreen != nil {
+			p.Lines = []string{"clears status.abort: the new ReplicaSet is previewed again (pre-promotion analysis runs again)"}
+		}
 	case ActionPause:
 		p.Patch, p.Lines = Pause(), []string{"sets spec.paused: the rollout stays at its current step"}
 	case ActionResume:

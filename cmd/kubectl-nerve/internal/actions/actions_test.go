@@ -86,3 +86,47 @@ func TestForEveryAction(t *testing.T) {
 		t.Errorf("promote plan: %q", p.Lines)
 	}
 }
+
+func pausedBlueGreen() *v1alpha1.Rollout {
+	return &v1alpha1.Rollout{
+		ObjectMeta: metav1.ObjectMeta{Name: "fhir"},
+		Spec: v1alpha1.RolloutSpec{Strategy: v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{
+			ActiveService: "fhir-active", PreviewService: "fhir-preview", AutoPromotionEnabled: ptr(false),
+			PostPromotionAnalysis: &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "smoke"}}},
+		}}},
+		Status: v1alpha1.RolloutStatus{
+			PauseConditions: []v1alpha1.PauseCondition{{Reason: v1alpha1.PauseReasonBlueGreenPause}},
+			ControllerPause: true, CurrentPodHash: "new", StableRS: "old",
+			BlueGreen: v1alpha1.BlueGreenStatus{ActiveSelector: "old", PreviewSelector: "new"},
+		},
+	}
+}
+
+// TestPromoteBlueGreen: Argo's patches (clear pauseConditions; --full sets promoteFull) and
+// a plan that names the Service switch.
+func TestPromoteBlueGreen(t *testing.T) {
+	ro := pausedBlueGreen()
+	if p := Promote(ro, false); p.Status != PatchClearPauseConditions || p.Spec != "" || p.Unified != PatchUnpauseAndClear {
+		t.Errorf("promote: %+v", p)
+	}
+	if p := Promote(ro, true); p.Status != PatchPromoteFull || p.Unified != PatchUnpauseAndPromoteFull {
+		t.Errorf("promote --full: %+v", p)
+	}
+	want := "ends the pause (BlueGreenPause)|the active Service fhir-active switches to the preview ReplicaSet (new)|then the post-promotion analysis decides whether it becomes stable"
+	if got := strings.Join(PromotePlan(ro, false), "|"); got != want {
+		t.Errorf("plan %q, want %q", got, want)
+	}
+	want = "skips the pre- and post-promotion analysis|the active Service fhir-active switches to the preview ReplicaSet (new) once it is fully available, and it becomes stable at once"
+	if got := strings.Join(PromotePlan(ro, true), "|"); got != want {
+		t.Errorf("full plan %q, want %q", got, want)
+	}
+	ro.Status.PauseConditions, ro.Status.ControllerPause = nil, false
+	if p := Promote(ro, false); p.Status != "" || !p.Empty() {
+		t.Errorf("promote with nothing paused: %+v (Argo sends no status patch)", p)
+	}
+	for _, n := range []Name{ActionPromote, ActionAbort, ActionRetry} {
+		if p, err := For(n, pausedBlueGreen(), time.Now()); err != nil || len(p.Lines) == 0 {
+			t.Errorf("%s on blueGreen: %+v, %v", n, p, err)
+		}
+	}
+}

@@ -56,6 +56,9 @@ func inconclusive(ro *v1alpha1.Rollout) bool {
 
 // PromotePlan says in words what promote will do.
 func PromotePlan(ro *v1alpha1.Rollout, full bool) []string {
+	if ro.Spec.Strategy.BlueGreen != nil {
+		return blueGreenPlan(ro, full)
+	}
 	steps := canary.Steps(ro)
 	_, idx := canary.CurrentStep(ro)
 	var out []string
@@ -131,4 +134,46 @@ func StepString(s v1alpha1.CanaryStep) string {
 		return "plugin " + s.Plugin.Name
 	}
 	return "(empty step)"
+}
+
+// blueGreenPlan says in words what promote does to a blueGreen rollout: end the BlueGreenPause
+// (the active Service then switches to the preview ReplicaSet), or with --full skip the pause
+// and the pre- and post-promotion analysis.
+func blueGreenPlan(ro *v1alpha1.Rollout, full bool) []string {
+	bg, st := ro.Spec.Strategy.BlueGreen, ro.Status
+	var out []string
+	if ro.Spec.Paused {
+		out = append(out, "clears the manual pause (spec.paused)")
+	}
+	if st.CurrentPodHash == st.StableRS {
+		return append(out, "the current pod template is stable already; nothing to promote")
+	}
+	target := fmt.Sprintf("the active Service %s switches to the preview ReplicaSet (%s)", bg.ActiveService, st.CurrentPodHash)
+	if full {
+		if bg.PrePromotionAnalysis != nil || bg.PostPromotionAnalysis != nil {
+			out = append(out, "skips the pre- and post-promotion analysis")
+		}
+		return append(out, target+" once it is fully available, and it becomes stable at once")
+	}
+	if len(st.PauseConditions) > 0 {
+		reasons := make([]string, 0, len(st.PauseConditions))
+		for _, c := range st.PauseConditions {
+			reasons = append(reasons, string(c.Reason))
+		}
+		out = append(out, fmt.Sprintf("ends the pause (%s)", strings.Join(reasons, ",")))
+	}
+	if st.BlueGreen.ActiveSelector == st.CurrentPodHash {
+		if bg.PostPromotionAnalysis != nil {
+			out = append(out, "the active Service is switched already; the post-promotion analysis decides")
+		}
+		return out
+	}
+	if bg.PrePromotionAnalysis != nil {
+		target += " after the pre-promotion analysis succeeded"
+	}
+	out = append(out, target)
+	if bg.PostPromotionAnalysis != nil {
+		return append(out, "then the post-promotion analysis decides whether it becomes stable")
+	}
+	return append(out, "then it becomes stable")
 }

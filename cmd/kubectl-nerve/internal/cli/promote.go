@@ -11,7 +11,9 @@ import (
 )
 
 const promoteLong = `Promote a rollout past its current pause or analysis step; --full skips every remaining step,
-pause and analysis and makes the new version stable at once.
+pause and analysis and makes the new version stable at once. A blueGreen rollout paused before
+the switch (BlueGreenPause) switches its active Service to the preview ReplicaSet; --full also
+skips the pre- and post-promotion analysis.
 
 The patches are Argo Rollouts' own (spec.paused, status.pauseConditions, status.currentStepIndex,
 status.promoteFull), so promote works with nerve's controller and Argo's alike. --dry-run prints
@@ -63,8 +65,8 @@ func (o *PromoteOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if ro.Spec.Strategy.Canary == nil {
-		return fmt.Errorf("rollout %s has no canary strategy; nerve promotes canaries only", o.Name)
+	if ro.Spec.Strategy.Canary == nil && ro.Spec.Strategy.BlueGreen == nil {
+		return fmt.Errorf("rollout %s has neither a canary nor a blueGreen strategy: nothing to promote", o.Name)
 	}
 	p := actions.Promote(ro, o.Full)
 	plan := actions.PromotePlan(ro, o.Full)
