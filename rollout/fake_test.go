@@ -31,7 +31,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, objs ...any) *fixture {
 	t.Helper()
-	fx := &fixture{events: &eventLog{}, plugins: &fakePlugins{routers: map[string]*fakeRouter{}}, now: time.Unix(10000, 0)}
+	fx := &fixture{events: &eventLog{}, plugins: &fakePlugins{routers: map[string]*fakeRouter{}, metrics: map[string]bool{"fake/metric": true}}, now: time.Unix(10000, 0)}
 	fx.api = &fakeAPI{rollouts: newIndexer(), runs: newIndexer(), replicaSets: newIndexer(), services: newIndexer(),
 		secrets: map[string]*corev1.Secret{}, readyPods: true, now: func() metav1.Time { return metav1.NewTime(fx.now) }}
 	templates, clusterTmpls := unstartedInformer(&v1alpha1.AnalysisTemplate{}), unstartedInformer(&v1alpha1.ClusterAnalysisTemplate{})

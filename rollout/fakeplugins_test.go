@@ -8,9 +8,11 @@ import (
 	"github.com/nerve-rollouts/nerve/plugins"
 )
 
-// fakePlugins is a PluginSource with in-memory traffic routers and no metric provider.
+// fakePlugins is a PluginSource with in-memory traffic routers; metric providers are only
+// registered names (the controller's sync never measures: the analysis engine does).
 type fakePlugins struct {
 	routers map[string]*fakeRouter
+	metrics map[string]bool
 }
 
 // router registers (or returns) the traffic router called name.
@@ -24,6 +26,9 @@ func (p *fakePlugins) router(name string) *fakeRouter {
 }
 
 func (p *fakePlugins) Has(kind plugins.Kind, name string) bool {
+	if kind == plugins.KindMetricProvider {
+		return p.metrics[name]
+	}
 	_, ok := p.routers[name]
 	return kind == plugins.KindTrafficRouter && ok
 }

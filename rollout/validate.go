@@ -33,7 +33,9 @@ func (rc *rolloutCtx) rulesEnv(podHash string) rules.Env {
 }
 
 // checkAnalysis builds (without creating) a run the Rollout may start, so that a bad template
-// reference or an unresolvable argument is reported before anything is applied.
+// reference or an unresolvable argument is reported before anything is applied; then the
+// templates get the rules' analysis checks (a step analysis must end, every metric's provider
+// plugin must be registered).
 func (rc *rolloutCtx) checkAnalysis(path string, ra v1alpha1.RolloutAnalysis, podHash string) []rules.Finding {
 	args, err := rolloutArgs(rc.ro, podHash, ra.Args)
 	if err == nil {
@@ -42,5 +44,25 @@ func (rc *rolloutCtx) checkAnalysis(path string, ra v1alpha1.RolloutAnalysis, po
 	if err != nil {
 		return []rules.Finding{{Path: path, Severity: rules.Error, Type: rules.Invalid, Detail: err.Error()}}
 	}
-	return nil
+	return rules.AnalysisTemplates(path, rc.templatesOf(ra.Templates), func(name string) bool {
+		return rc.c.plugins.Has(plugins.KindMetricProvider, name)
+	})
+}
+
+// templatesOf returns the templates an analysis references directly (BuildRunSpec has checked
+// that they exist).
+func (rc *rolloutCtx) templatesOf(refs []v1alpha1.AnalysisTemplateRef) []rules.Template {
+	var out []rules.Template
+	for _, ref := range refs {
+		if ref.ClusterScope != nil && *ref.ClusterScope {
+			if t, err := rc.c.ClusterAnalysisTemplate(ref.TemplateName); err == nil {
+				out = append(out, rules.Template{Name: t.Name, Spec: &t.Spec})
+			}
+			continue
+		}
+		if t, err := rc.c.AnalysisTemplate(rc.ro.Namespace, ref.TemplateName); err == nil {
+			out = append(out, rules.Template{Name: t.Name, Spec: &t.Spec})
+		}
+	}
+	return out
 }

@@ -132,6 +132,14 @@ type CanaryStrategy struct {
 	AntiAffinity *AntiAffinity `json:"antiAffinity,omitempty"`
 	// ReplicaProgressThreshold is refused by rollout/rules (unsupported_types.go).
 	ReplicaProgressThreshold *ReplicaProgressThreshold `json:"replicaProgressThreshold,omitempty"`
+	// PingPong is Argo's ping-pong service pair; nerve refuses it (rollout/rules).
+	PingPong *PingPongSpec `json:"pingPong,omitempty"`
+}
+
+// PingPongSpec names Argo's ping and pong Services (canary.pingPong).
+type PingPongSpec struct {
+	PingService string `json:"pingService"`
+	PongService string `json:"pongService"`
 }
 
 // RolloutTrafficRouting configures the traffic routers. nerve routes only through plugins;

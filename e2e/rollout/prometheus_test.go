@@ -152,7 +152,7 @@ func TestPrometheusDownConsecutiveErrors(t *testing.T) {
 	t.Parallel()
 	s := newPromSuite(t)
 	addr := "http://" + closedAddr(t)
-	s.apply(promTemplateYAML(addr, "up", "result[0] == 1", "    consecutiveErrorLimit: 2\n"))
+	s.apply(promTemplateYAML(addr, "up", "result[0] == 1", "    count: 10\n    consecutiveErrorLimit: 2\n"))
 	s.apply(rolloutYAML("prom-down", 2, promSteps))
 	var v1 string
 	s.waitRollout("prom-down", 60*time.Second, "initial deploy healthy", healthyAt(&v1))

@@ -6,7 +6,8 @@ Usage: fix.py RAW_DIR OUT_DIR  (writes OUT_DIR/<plural>.yaml for each input file
 Per CRD: drops descriptions and required lists; string fields of format byte become
 x-kubernetes-preserve-unknown-fields; the Rollout pod template (spec.template beside
 spec.strategy) becomes a preserve-unknown object; every metric `provider` block keeps its
-schema and also preserves unknown fields (plugin configs); the metadata gets nerve labels and no
+schema and also preserves unknown fields (plugin configs); the top-level status keeps its schema and
+preserves unknown fields (Argo-only status written by Argo's controller); the metadata gets nerve labels and no
 annotations; names get short names and categories; versions get printer columns and the status
 (and, for Rollouts, scale) subresources. Run through hack/crds/generate.sh.
 """
@@ -71,6 +72,10 @@ def fix_properties(props, path):
             props[name] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
             continue
         fix(value, sub)
+        if name == "status" and path == []:
+            # status fields of Argo's types that nerve does not model (blueGreen, alb,
+            # canary.stablePingPong, ...) are kept: a controller writing them shares the object
+            value["x-kubernetes-preserve-unknown-fields"] = True
         if name == "provider":
             value["x-kubernetes-preserve-unknown-fields"] = True
 

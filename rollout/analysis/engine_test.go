@@ -102,9 +102,10 @@ func TestEngineLimits(t *testing.T) {
 			m.Interval, m.Count, m.FailureLimit = "1s", ptr.To(intstr.FromInt32(5)), ptr.To(intstr.FromInt32(2))
 		}, []v1alpha1.AnalysisPhase{F, F, F}, F, 3},
 		{"seed metric without interval can never fail with failureLimit 3", func(m *v1alpha1.Metric) { m.FailureLimit = ptr.To(intstr.FromInt32(3)) }, []v1alpha1.AnalysisPhase{F}, S, 1},
-		{"failureLimit -1 disables", func(m *v1alpha1.Metric) {
-			m.Interval, m.Count, m.FailureLimit = "1s", ptr.To(intstr.FromInt32(2)), ptr.To(intstr.FromInt32(-1))
-		}, []v1alpha1.AnalysisPhase{F, F}, S, 2},
+		{"failureLimit -1 with consecutiveSuccessLimit: failures do not count", func(m *v1alpha1.Metric) {
+			m.Interval, m.Count, m.FailureLimit = "1s", ptr.To(intstr.FromInt32(3)), ptr.To(intstr.FromInt32(-1))
+			m.ConsecutiveSuccessLimit = ptr.To(intstr.FromInt32(2))
+		}, []v1alpha1.AnalysisPhase{F, S, S}, S, 3},
 		{"inconclusive", func(m *v1alpha1.Metric) {}, []v1alpha1.AnalysisPhase{I}, I, 1},
 		{"errors beyond consecutiveErrorLimit 4", func(m *v1alpha1.Metric) { m.Interval = "1s" }, []v1alpha1.AnalysisPhase{E, E, E, E, E}, E, 5},
 		{"errors reset by a success", func(m *v1alpha1.Metric) { m.Interval, m.Count = "1s", ptr.To(intstr.FromInt32(2)) }, []v1alpha1.AnalysisPhase{E, E, E, S, E, S}, S, 6},
@@ -231,7 +232,7 @@ func TestMissingProviderIsANamedError(t *testing.T) {
 	e := &Engine{Providers: providers{}, Now: clk.now}
 	res := e.Reconcile(context.Background(), newRun(m))
 	r := res.Run.Status.MetricResults[0]
-	if r.Measurements[0].Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(r.Measurements[0].Message, `metric provider "datadog" is not supported: register a metric provider plugin named "nerve/datadog"`) {
+	if r.Measurements[0].Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(r.Measurements[0].Message, `metric "d": provider datadog is not run by nerve: register a metric provider plugin named "nerve/datadog"`) {
 		t.Fatalf("measurement %+v", r.Measurements[0])
 	}
 }

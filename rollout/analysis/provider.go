@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
@@ -13,9 +14,41 @@ import (
 // plugins: provider.prometheus runs through the plugin nerve/prometheus.
 const BuiltinPluginPrefix = "nerve/"
 
+// BuiltinPlugin is one built-in provider block that a nerve plugin runs.
+type BuiltinPlugin struct {
+	// Kind is the provider block's key (provider.<Kind>).
+	Kind string
+	// Plugin is the name to register it under in argo-rollouts-config (metricProviderPlugins).
+	Plugin string
+	// Binary is the nerve plugin binary that runs it (bin/plugins/<Binary>).
+	Binary string
+}
+
+// BuiltinPlugins is the one table of the built-in provider blocks nerve ships a plugin for;
+// every other built-in kind (datadog, newRelic, ...) has none and is looked up as
+// BuiltinPluginPrefix+kind, so that a user's own plugin may still be registered for it.
+func BuiltinPlugins() []BuiltinPlugin {
+	return []BuiltinPlugin{
+		{Kind: "prometheus", Plugin: "nerve/prometheus", Binary: "nerve-prometheus"},
+		{Kind: "web", Plugin: "nerve/web", Binary: "nerve-web"},
+		{Kind: "job", Plugin: "nerve/job", Binary: "nerve-job"},
+	}
+}
+
+// BuiltinPluginFor returns the table row of a built-in provider kind, ok=false when nerve
+// ships no plugin for it.
+func BuiltinPluginFor(kind string) (BuiltinPlugin, bool) {
+	for _, b := range BuiltinPlugins() {
+		if b.Kind == kind {
+			return b, true
+		}
+	}
+	return BuiltinPlugin{Kind: kind, Plugin: BuiltinPluginPrefix + kind}, false
+}
+
 // PluginFor returns the plugin name a metric runs through and the metric as the plugin sees it:
-// a built-in provider block (prometheus, web, ...) is rewritten to provider.plugin["nerve/<kind>"]
-// carrying the same JSON.
+// a built-in provider block (prometheus, web, ...) is rewritten to provider.plugin[<plugin>]
+// (BuiltinPluginFor's name) carrying the same JSON.
 func PluginFor(m v1alpha1.Metric) (string, v1alpha1.Metric, error) {
 	kinds := m.Provider.Kinds()
 	if len(kinds) != 1 {
@@ -33,10 +66,25 @@ func PluginFor(m v1alpha1.Metric) (string, v1alpha1.Metric, error) {
 	if err != nil {
 		return "", m, fmt.Errorf("metric %q: provider %s: %w", m.Name, kinds[0], err)
 	}
-	name := BuiltinPluginPrefix + kinds[0]
+	b, _ := BuiltinPluginFor(kinds[0])
 	out := m
-	out.Provider = v1alpha1.MetricProvider{Plugin: map[string]json.RawMessage{name: raw}}
-	return name, out, nil
+	out.Provider = v1alpha1.MetricProvider{Plugin: map[string]json.RawMessage{b.Plugin: raw}}
+	return b.Plugin, out, nil
+}
+
+// MissingPlugin explains a metric whose plugin is not registered: which plugin to register
+// (and, for a built-in block, which nerve binary runs it, or that nerve ships none).
+func MissingPlugin(m v1alpha1.Metric, plugin string) string {
+	kinds := m.Provider.Kinds()
+	if len(kinds) == 1 && kinds[0] != "plugin" {
+		if b, ok := BuiltinPluginFor(kinds[0]); ok {
+			return fmt.Sprintf("metric %q: provider %s runs through the metric provider plugin %q: register %s as %q in argo-rollouts-config (metricProviderPlugins)",
+				m.Name, kinds[0], b.Plugin, b.Binary, b.Plugin)
+		}
+		return fmt.Sprintf("metric %q: provider %s is not run by nerve: register a metric provider plugin named %q in argo-rollouts-config (metricProviderPlugins), or use provider.plugin",
+			m.Name, kinds[0], plugin)
+	}
+	return fmt.Sprintf("metric %q: metric provider plugin %q is not registered in argo-rollouts-config (metricProviderPlugins)", m.Name, plugin)
 }
 
 func builtinJSON(p v1alpha1.MetricProvider, kind string) (json.RawMessage, error) {
@@ -67,11 +115,7 @@ func (e *Engine) provider(ctx context.Context, run *v1alpha1.AnalysisRun, m v1al
 		return m, nil, err
 	}
 	if !e.Providers.Has(plugins.KindMetricProvider, name) {
-		kind := m.Provider.Kinds()[0]
-		if kind == "plugin" {
-			return m, nil, fmt.Errorf("metric provider plugin %q is not registered in argo-rollouts-config (metricProviderPlugins)", name)
-		}
-		return m, nil, fmt.Errorf("metric provider %q is not supported: register a metric provider plugin named %q in argo-rollouts-config", kind, name)
+		return m, nil, errors.New(MissingPlugin(m, name))
 	}
 	p, err := e.Providers.MetricProvider(ctx, name)
 	if err != nil {
@@ -105,26 +149,27 @@ func retention(run *v1alpha1.AnalysisRun, name string) int {
 	return DefaultMeasurementRetention
 }
 
-// validateRun checks what the engine needs before measuring.
+// validateRun refuses a run as Argo's reconcileAnalysisRun does, with its messages: the
+// arguments must resolve ("Unable to resolve metric arguments: ..."), the metrics must be valid
+// and every dryRun and measurementRetention rule must match a metric ("Analysis spec invalid: ...").
 func validateRun(run *v1alpha1.AnalysisRun) error {
-	if len(run.Spec.Metrics) == 0 {
-		return fmt.Errorf("analysis run has no metrics")
+	resolved, err := ResolveWithoutSecrets(run.Spec.Metrics, run.Spec.Args)
+	if err != nil {
+		return fmt.Errorf("Unable to resolve metric arguments: %w", err)
 	}
-	seen := map[string]bool{}
-	for _, m := range run.Spec.Metrics {
-		if seen[m.Name] {
-			return fmt.Errorf("duplicate metric name %q", m.Name)
-		}
-		seen[m.Name] = true
-		if _, _, err := PluginFor(m); err != nil {
-			return err
-		}
+	if err := ValidateMetrics(resolved); err != nil {
+		return fmt.Errorf("Analysis spec invalid: %w", err)
 	}
 	if _, err := DryRunMetrics(run.Spec.DryRun, run.Spec.Metrics); err != nil {
 		return fmt.Errorf("Analysis spec invalid: %w", err)
 	}
 	if _, err := RetentionMetrics(run.Spec.MeasurementRetention, run.Spec.Metrics); err != nil {
 		return fmt.Errorf("Analysis spec invalid: %w", err)
+	}
+	for _, m := range run.Spec.Metrics {
+		if _, _, err := PluginFor(m); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -38,6 +38,8 @@ func ValidateRollout(ro *v1alpha1.Rollout, env Env) []Finding {
 	}
 	unsupported(&fs, c)
 	canaryScaleDown(&fs, c)
+	fenceposts(&fs, c)
+	pingPong(&fs, c)
 	if !steps(&fs, ro, c) {
 		return fs
 	}
@@ -224,7 +226,7 @@ func traffic(fs *findings, c *v1alpha1.CanaryStrategy, env Env) {
 		fs.fail("spec.strategy.canary.trafficRouting", Invalid, "nerve routes traffic only through plugins: add trafficRouting.plugins",
 			"nerve routes traffic only through plugins; list at least one under trafficRouting.plugins")
 	}
-	if c.CanaryService == "" || c.StableService == "" {
+	if (c.CanaryService == "" || c.StableService == "") && c.PingPong == nil {
 		fs.fail("spec.strategy.canary", Invalid, "trafficRouting needs canaryService and stableService",
 			"trafficRouting requires both canaryService and stableService")
 	}

@@ -1,9 +1,9 @@
 package lint
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -146,23 +146,21 @@ func (l *linter) decode(d *document) {
 	l.objects = append(l.objects, o)
 }
 
-// strict decodes raw into into, reporting unknown fields and type errors.
+// strict decodes raw into into and reports every unknown field (each at its path: the API
+// server would prune it) and type errors.
 func (l *linter) strict(o *object, raw []byte, into any) bool {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(into); err != nil {
+	if err := json.Unmarshal(raw, into); err != nil {
 		path := ""
 		var te *json.UnmarshalTypeError
 		if asTypeError(err, &te) {
 			path = te.Field
 		}
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			l.add(o, Error, "", "unknown field %s", f)
-			loose := json.NewDecoder(bytes.NewReader(raw))
-			return loose.Decode(into) == nil
-		}
 		l.add(o, Error, path, "%v", err)
 		return false
+	}
+	for _, path := range unknownFields(o.doc.value, reflect.TypeOf(into)) {
+		name := path[strings.LastIndexAny(path, ".")+1:]
+		l.add(o, Error, path, "unknown field %q", name)
 	}
 	return true
 }

@@ -50,16 +50,6 @@ func render(fs []Finding) string {
 	return b.String()
 }
 
-func count(fs []Finding, sev Severity) int {
-	n := 0
-	for _, f := range fs {
-		if f.Severity == sev {
-			n++
-		}
-	}
-	return n
-}
-
 func TestSeedRawNamesWhatKeepsItFromRunning(t *testing.T) {
 	fs := lintFile(t, "seed-raw.yaml")
 	out := render(fs)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/plugins/host"
 	"github.com/nerve-rollouts/nerve/rollout/rules"
 )
 
@@ -15,7 +16,7 @@ import (
 func (l *linter) rollout(o *object) {
 	ro := o.ro
 	env := rules.Env{Analysis: func(path string, ra v1alpha1.RolloutAnalysis) []rules.Finding {
-		return l.analysis(path, ra)
+		return append(l.analysis(path, ra), rules.AnalysisTemplates(path, l.fileTemplates(ra), l.metricPlugins())...)
 	}}
 	for _, f := range rules.ValidateRollout(ro, env) {
 		l.add(o, Severity(f.Severity), f.Path, "%s", f.Explain())
@@ -136,4 +137,41 @@ func templateNames(a v1alpha1.RolloutAnalysis) string {
 		names = append(names, t.TemplateName)
 	}
 	return strings.Join(names, ",")
+}
+
+// fileTemplates returns the templates of the file that an analysis references (the others are
+// not known here).
+func (l *linter) fileTemplates(a v1alpha1.RolloutAnalysis) []rules.Template {
+	all := l.templates()
+	var out []rules.Template
+	for _, ref := range a.Templates {
+		kind := v1alpha1.AnalysisTemplateKind
+		if ref.ClusterScope != nil && *ref.ClusterScope {
+			kind = v1alpha1.ClusterAnalysisTemplateKind
+		}
+		if t, ok := all[kind+"/"+ref.TemplateName]; ok {
+			out = append(out, rules.Template{Name: t.name, Spec: t.tmpl})
+		}
+	}
+	return out
+}
+
+// metricPlugins reports whether a metric-provider plugin is registered in the file's
+// argo-rollouts-config; nil (not known) when the file has none.
+func (l *linter) metricPlugins() func(string) bool {
+	for _, o := range l.objects {
+		if o.data == nil {
+			continue
+		}
+		reg, _ := host.CheckConfigMap(o.data)
+		return func(name string) bool {
+			for _, e := range reg.MetricProviders {
+				if e.Name == name {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return nil
 }

@@ -91,10 +91,32 @@ func metricText(m v1alpha1.Metric) string {
 }
 
 func (l *linter) metric(o *object, path string, m v1alpha1.Metric) {
+	before := count(l.findings, Error)
+	l.metricChecks(o, path, m)
+	// What lint's own checks did not word: Argo's (and nerve's) refusal of the run.
+	if count(l.findings, Error) == before {
+		if err := analysis.ValidateMetric(m); err != nil {
+			l.add(o, Error, path, "the controller refuses a run of this metric (Analysis spec invalid): %v", err)
+		}
+	}
+}
+
+// count counts the findings of severity sev.
+func count(fs []Finding, sev Severity) int {
+	n := 0
+	for _, f := range fs {
+		if f.Severity == sev {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *linter) metricChecks(o *object, path string, m v1alpha1.Metric) {
 	if m.Name == "" {
 		l.add(o, Error, path, "metric has no name")
 	}
-	l.provider(o, path+".provider", m.Provider)
+	l.provider(o, path+".provider", m)
 	l.conditions(o, path, m)
 	if m.Interval != "" {
 		if _, err := time.ParseDuration(string(m.Interval)); err != nil {
@@ -147,7 +169,9 @@ func intOr(v *intstr.IntOrString, def int) (int, bool) {
 	return n, err == nil
 }
 
-func (l *linter) provider(o *object, path string, p v1alpha1.MetricProvider) {
+func (l *linter) provider(o *object, path string, m v1alpha1.Metric) {
+	p := m.Provider
+	kinds := p.Kinds()
 	n := len(p.Plugin) + len(p.Other)
 	for _, set := range []bool{p.Prometheus != nil, p.Web != nil, p.Job != nil} {
 		if set {
@@ -158,14 +182,14 @@ func (l *linter) provider(o *object, path string, p v1alpha1.MetricProvider) {
 		l.add(o, Error, path, "a metric needs exactly one provider, this one has %d", n)
 		return
 	}
-	switch {
-	case p.Prometheus != nil && p.Prometheus.Query == "":
+	if p.Prometheus != nil && p.Prometheus.Query == "" {
 		l.add(o, Error, path+".prometheus.query", "prometheus query is empty")
-	case p.Job != nil:
-		l.add(o, Error, path+".job", "job metrics are not run by nerve")
-	case len(p.Other) > 0:
-		for k := range p.Other {
-			l.add(o, Error, path+"."+k, "provider %q is not run by nerve; use prometheus or a metric plugin", k)
+	}
+	// A built-in block runs through the nerve plugin of analysis.BuiltinPlugins; one without a
+	// row there has no nerve plugin, and every measurement of it would error.
+	if kind := kinds[0]; kind != "plugin" {
+		if b, ok := analysis.BuiltinPluginFor(kind); !ok {
+			l.add(o, Error, path+"."+kind, "%s", analysis.MissingPlugin(m, b.Plugin))
 		}
 	}
 	for name, raw := range p.Plugin {
