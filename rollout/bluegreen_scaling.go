@@ -22,7 +22,7 @@ func (bs *blueGreenStrategy) reconcileReplicaSets(ctx context.Context) error {
 		return err
 	}
 	if bs.stableRS != nil {
-		if _, err := bs.scaleRS(ctx, bs.stableRS, canary.Replicas(bs.ro), nil); err != nil {
+		if _, err := bs.scale(ctx, bs.stableRS, canary.Replicas(bs.ro)); err != nil {
 			return err
 		}
 	}
@@ -30,6 +30,16 @@ func (bs *blueGreenStrategy) reconcileReplicaSets(ctx context.Context) error {
 		return err
 	}
 	return bs.scaleDownOthers(ctx)
+}
+
+// scale is scaleRS with Argo's rule for the deadline: a full scale-down drops it, except while
+// an abort delays the scale-down (the aborted ReplicaSet keeps it, "delay:passed").
+func (bs *blueGreenStrategy) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32) (bool, error) {
+	return bs.scaleRS(ctx, rs, n, func(cp *appsv1.ReplicaSet) {
+		if n == 0 && !bs.delaysScaleDownOnAbort() {
+			delete(cp.Annotations, v1alpha1.ScaleDownDeadlineAnnotationKey)
+		}
+	})
 }
 
 func (bs *blueGreenStrategy) removeDeadlines(ctx context.Context) error {
@@ -81,7 +91,7 @@ func (bs *blueGreenStrategy) reconcileNewRS(ctx context.Context) error {
 			want = 0
 		}
 	}
-	_, err := bs.scaleRS(ctx, bs.newRS, want, nil)
+	_, err := bs.scale(ctx, bs.newRS, want)
 	return err
 }
 
@@ -112,7 +122,7 @@ func (bs *blueGreenStrategy) scaleDownOthers(ctx context.Context) error {
 		if want == ptr.Deref(rs.Spec.Replicas, 0) {
 			continue
 		}
-		if _, err := bs.scaleRS(ctx, rs, want, nil); err != nil {
+		if _, err := bs.scale(ctx, rs, want); err != nil {
 			return err
 		}
 	}

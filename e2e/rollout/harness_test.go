@@ -178,7 +178,10 @@ func (s *suite) promote(name string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	steps := len(ro.Spec.Strategy.Canary.Steps)
+	steps := 0
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		steps = len(c.Steps)
+	}
 	idx := int32(0)
 	if ro.Status.CurrentStepIndex != nil {
 		idx = *ro.Status.CurrentStepIndex
@@ -193,6 +196,8 @@ func (s *suite) promote(name string) {
 		s.patchStatus(name, fmt.Sprintf(`{"status":{"pauseConditions":null,"controllerPause":false,"currentStepIndex":%d}}`, next))
 	case len(ro.Status.PauseConditions) > 0:
 		s.patchStatus(name, `{"status":{"pauseConditions":null}}`)
+	case ro.Spec.Strategy.Canary == nil:
+		// blueGreen without a pause: Argo's CLI sends no status patch
 	default:
 		s.patchStatus(name, fmt.Sprintf(`{"status":{"pauseConditions":null,"currentStepIndex":%d}}`, next))
 	}
