@@ -181,6 +181,12 @@ func (r Resource) Patch(ctx context.Context, ns, name string, pt types.PatchType
 	return res.Into(out)
 }
 
+// PatchSubresource patches a subresource of ns/name (a Rollout's status); out receives the result.
+func (r Resource) PatchSubresource(ctx context.Context, ns, name, subresource string, pt types.PatchType, data []byte, out runtime.Object) error {
+	return r.req(r.rc.Patch(pt), ns).Name(name).SubResource(subresource).
+		VersionedParams(&metav1.PatchOptions{FieldManager: r.fieldManager}, r.params).Body(data).Do(ctx).Into(out)
+}
+
 // Delete deletes ns/name.
 func (r Resource) Delete(ctx context.Context, ns, name string, opts metav1.DeleteOptions) error {
 	return r.req(r.rc.Delete(), ns).Name(name).Body(&opts).Do(ctx).Error()
