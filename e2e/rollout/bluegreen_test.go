@@ -5,6 +5,9 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/e2e/framework"
 )
 
 // blueGreenYAML is a 2-replica blueGreen Rollout behind <name>-active and <name>-preview with
@@ -140,8 +144,18 @@ func TestBlueGreen(t *testing.T) {
 		if ro, err := s.rollout(t.Context(), "manual"); err != nil || ro.Status.Phase != v1alpha1.RolloutPhasePaused {
 			t.Fatalf("after 2s: %v %+v", err, ro.Status)
 		}
-		s.promote("manual")
-		s.waitRollout("manual", 60*time.Second, "v2 promoted by promote", func(ro *v1alpha1.Rollout) bool {
+		out := s.nerve("get", "rollout", "manual")
+		for _, re := range []string{`(?m)^Strategy:\s+BlueGreen$`, `(?m)^Status:\s+॥ Paused$`, `(?m)^Message:\s+BlueGreenPause$`,
+			`(?m)manual-` + v2 + `\s+ReplicaSet\s+✔ Healthy\s+\S+\s+preview$`, `(?m)manual-` + v1 + `\s+ReplicaSet\s+✔ Healthy\s+\S+\s+stable,active$`} {
+			if !regexp.MustCompile(re).MatchString(out) {
+				t.Errorf("kubectl nerve get rollout: no match for %s in\n%s", re, out)
+			}
+		}
+		out = s.nerve("promote", "manual")
+		if !strings.Contains(out, "ends the pause (BlueGreenPause)") || !strings.Contains(out, "rollout 'manual' promoted") {
+			t.Errorf("kubectl nerve promote printed\n%s", out)
+		}
+		s.waitRollout("manual", 60*time.Second, "v2 promoted by kubectl nerve promote", func(ro *v1alpha1.Rollout) bool {
 			return healthyAt(nil)(ro) && ro.Status.StableRS == v2 && !ro.Status.ControllerPause
 		})
 		s.checkSelector("manual-active", v2)
@@ -186,6 +200,17 @@ func TestBlueGreen(t *testing.T) {
 			t.Errorf("active Service selected %s, want %s,%s,%s (switched to v2 for the analysis, back on abort)", got, v1, v2, v1)
 		}
 	})
+}
+
+// nerve runs kubectl-nerve against the suite's namespace and returns its output.
+func (s *suite) nerve(args ...string) string {
+	s.t.Helper()
+	args = append(args, "--kubeconfig", os.Getenv(framework.EnvKubeconfig), "-n", s.ns)
+	r := framework.RunCommand(exec.Command(framework.Binary(s.t, "kubectl-nerve"), args...))
+	if r.Code != 0 {
+		s.t.Fatalf("kubectl-nerve %v: exit %d\n%s%s", args, r.Code, r.Out, r.Err)
+	}
+	return r.Out
 }
 
 // sub is s for a subtest: failures go to t.
