@@ -14,6 +14,9 @@ export NERVE_CACHE
 
 CMDS    := kubectl-nerve nerve-controller nerve-mllp-proxy nerve-conformance
 PLUGINS := nerve-gatewayapi nerve-mllp nerve-prometheus nerve-web nerve-job
+# built without cgo: a static binary maps no libc (the controller's RSS is ~1 MB less; Argo's
+# controller and the release archives are built so too)
+STATIC_CMDS := nerve-controller
 
 .PHONY: help build test unit interop-test e2e bench bench-mllp bench-weights bench-controller lint dist \
         cluster-up cluster-down cluster-status demo demo-down clean
@@ -23,7 +26,8 @@ help: ## list the targets
 
 build: ## build all binaries into bin/ and the plugins into bin/plugins/
 	@mkdir -p $(BIN)/plugins
-	@for c in $(CMDS); do $(GO) build -trimpath -buildvcs=auto -ldflags '$(LDFLAGS)' -o $(BIN)/$$c ./cmd/$$c || exit 1; done
+	@for c in $(CMDS); do case " $(STATIC_CMDS) " in *" $$c "*) cgo=0;; *) cgo=$$($(GO) env CGO_ENABLED);; esac; \
+	  CGO_ENABLED=$$cgo $(GO) build -trimpath -buildvcs=auto -ldflags '$(LDFLAGS)' -o $(BIN)/$$c ./cmd/$$c || exit 1; done
 	@for p in $(PLUGINS); do $(GO) build -trimpath -buildvcs=auto -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/$$p ./plugins/cmd/$$p || exit 1; done
 
 test: unit e2e ## unit tests (race), interop tests, then the whole e2e suite on the local control plane

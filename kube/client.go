@@ -19,8 +19,8 @@ import (
 )
 
 // Client holds one Resource per kind nerve uses. Built-in kinds share one rate limiter (as
-// the typed clientset's groups do) and argoproj.io kinds have their own (as a generated
-// clientset for them would); all share one HTTP client.
+// the typed clientset's groups do) except Leases, which have their own; argoproj.io kinds have
+// their own (as a generated clientset for them would); all share one HTTP client.
 type Client struct {
 	ReplicaSets              Resource
 	Pods                     Resource
@@ -56,7 +56,9 @@ func New(cfg *rest.Config, fieldManager string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	coord, err := b.rest(schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}, "/apis", builtin)
+	// the leader-election Lease has its own rate limiter: a renewal must not queue behind a
+	// burst of reconcile writes and miss its renew deadline
+	coord, err := b.rest(schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}, "/apis", b.limiter())
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +179,12 @@ func (r Resource) Patch(ctx context.Context, ns, name string, pt types.PatchType
 		return res.Error()
 	}
 	return res.Into(out)
+}
+
+// PatchSubresource patches a subresource of ns/name (a Rollout's status); out receives the result.
+func (r Resource) PatchSubresource(ctx context.Context, ns, name, subresource string, pt types.PatchType, data []byte, out runtime.Object) error {
+	return r.req(r.rc.Patch(pt), ns).Name(name).SubResource(subresource).
+		VersionedParams(&metav1.PatchOptions{FieldManager: r.fieldManager}, r.params).Body(data).Do(ctx).Into(out)
 }
 
 // Delete deletes ns/name.

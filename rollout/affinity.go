@@ -1,6 +1,9 @@
 package rollout
 
 import (
+	"context"
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -53,4 +56,53 @@ func replicaSetAffinity(ro *v1alpha1.Rollout, podHash string) *corev1.Affinity {
 		paa.RequiredDuringSchedulingIgnoredDuringExecution = append(paa.RequiredDuringSchedulingIgnoredDuringExecution, term)
 	}
 	return aff
+}
+
+// injectedStable returns the stable hash named by the injected anti-affinity term of aff, ""
+// when there is none (Argo's HasInjectedAntiAffinityRule).
+func injectedStable(aa *v1alpha1.AntiAffinity, aff *corev1.Affinity) string {
+	if aa == nil || aff == nil || aff.PodAntiAffinity == nil {
+		return ""
+	}
+	var terms []corev1.PodAffinityTerm
+	if aa.PreferredDuringSchedulingIgnoredDuringExecution != nil {
+		for _, w := range aff.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+			terms = append(terms, w.PodAffinityTerm)
+		}
+	} else {
+		terms = aff.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+	}
+	for _, t := range terms {
+		if t.LabelSelector == nil {
+			continue
+		}
+		for _, r := range t.LabelSelector.MatchExpressions {
+			if r.Key == v1alpha1.DefaultRolloutUniqueLabelKey && len(r.Values) > 0 {
+				return r.Values[0]
+			}
+		}
+	}
+	return ""
+}
+
+// syncAntiAffinity re-targets the new ReplicaSet's injected anti-affinity term at the current
+// stable ReplicaSet when the stable changed since it was created (Argo's
+// IfInjectedAntiAffinityRuleNeedsUpdate in syncReplicaSetRevision).
+func (rc *rolloutCtx) syncAntiAffinity(ctx context.Context) error {
+	rs, st := rc.newRS, rc.ro.Status.StableRS
+	if rs == nil || st == "" || st == rsHash(rs) {
+		return nil
+	}
+	got := injectedStable(antiAffinityOf(rc.ro), rs.Spec.Template.Spec.Affinity)
+	if got == "" || got == st {
+		return nil
+	}
+	cp := rs.DeepCopy()
+	cp.Spec.Template.Spec.Affinity = replicaSetAffinity(rc.ro, rsHash(rs))
+	updated, err := rc.c.api.UpdateReplicaSet(ctx, cp)
+	if err != nil {
+		return fmt.Errorf("update anti-affinity of ReplicaSet %s: %w", rs.Name, err)
+	}
+	*rs = *updated
+	return nil
 }

@@ -15,8 +15,9 @@ import (
 // ClientAPI (client.go) over package kube; tests use an in-memory fake that feeds each write back
 // to the listers, so a sync can run without an API server.
 type API interface {
-	// UpdateRolloutStatus writes the Rollout's status subresource.
-	UpdateRolloutStatus(ctx context.Context, ro *v1alpha1.Rollout) (*v1alpha1.Rollout, error)
+	// PatchRolloutStatus applies a merge patch to the Rollout's status subresource (only the
+	// fields nerve owns, with metadata.resourceVersion as the precondition: statusPatch).
+	PatchRolloutStatus(ctx context.Context, ns, name string, patch []byte) (*v1alpha1.Rollout, error)
 	// PatchRollout applies a merge patch to a Rollout (metadata annotations) and returns the result.
 	PatchRollout(ctx context.Context, ns, name string, patch []byte) (*v1alpha1.Rollout, error)
 
@@ -33,8 +34,9 @@ type API interface {
 	PatchService(ctx context.Context, ns, name string, patch []byte) error
 	// ListPods lists the pods matching labelSelector, live.
 	ListPods(ctx context.Context, ns, labelSelector string) (*corev1.PodList, error)
-	// DeletePod deletes a pod.
-	DeletePod(ctx context.Context, ns, name string) error
+	// EvictPod evicts a pod through the Eviction API (PodDisruptionBudgets apply: a 429 means
+	// not now).
+	EvictPod(ctx context.Context, ns, name string) error
 	// PatchPod applies a merge patch to a pod (ephemeral labels and annotations).
 	PatchPod(ctx context.Context, ns, name string, patch []byte) error
 	// GetSecret reads a Secret.

@@ -59,6 +59,9 @@ func (bs *blueGreenStrategy) progress(ctx context.Context) error {
 	}
 	bs.pre = runNamed(runs, bs.ro.Status.BlueGreen.PrePromotionAnalysisRunStatus)
 	bs.post = runNamed(runs, bs.ro.Status.BlueGreen.PostPromotionAnalysisRunStatus)
+	if err := bs.syncAntiAffinity(ctx); err != nil {
+		return err
+	}
 	if err := bs.reconcilePreviewService(ctx); err != nil {
 		return err
 	}

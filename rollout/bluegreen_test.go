@@ -453,3 +453,26 @@ func TestSyncBlueGreenFastRollback(t *testing.T) {
 		t.Fatalf("events %q", fx.events.events)
 	}
 }
+
+// TestSyncBlueGreenAntiAffinityFollowsStable: an existing new ReplicaSet whose injected term names
+// an older stable is re-targeted at the current stable.
+func TestSyncBlueGreenAntiAffinityFollowsStable(t *testing.T) {
+	fx := newBlueGreenFixture(t, blueGreenRollout(func(bg *v1alpha1.BlueGreenStrategy) {
+		bg.AntiAffinity = &v1alpha1.AntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &v1alpha1.RequiredDuringSchedulingIgnoredDuringExecution{}}
+		bg.AutoPromotionEnabled = ptr.To(false)
+	}))
+	fx.edit(t, newImage)
+	fx.settle(t)
+	v2 := fx.rollout(t).Status.CurrentPodHash
+	// pretend v2 was created against another stable
+	rs := fx.rs(t, v2)
+	rs.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution[0].LabelSelector.MatchExpressions[0].Values = []string{"gone"}
+	if err := fx.api.replicaSets.Update(rs); err != nil {
+		t.Fatal(err)
+	}
+	fx.settle(t)
+	terms := fx.rs(t, v2).Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+	if len(terms) != 1 || terms[0].LabelSelector.MatchExpressions[0].Values[0] != fx.rollout(t).Status.StableRS {
+		t.Fatalf("terms %+v, want one naming the stable %s", terms, fx.rollout(t).Status.StableRS)
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -18,10 +19,10 @@ type ClientAPI struct {
 	C *kube.Client
 }
 
-// UpdateRolloutStatus implements API: it writes the status subresource.
-func (a ClientAPI) UpdateRolloutStatus(ctx context.Context, ro *v1alpha1.Rollout) (*v1alpha1.Rollout, error) {
+// PatchRolloutStatus implements API: a merge patch of the status subresource.
+func (a ClientAPI) PatchRolloutStatus(ctx context.Context, ns, name string, patch []byte) (*v1alpha1.Rollout, error) {
 	out := &v1alpha1.Rollout{}
-	return out, a.C.Rollouts.Update(ctx, ro.Namespace, ro.Name, "status", ro, out)
+	return out, a.C.Rollouts.PatchSubresource(ctx, ns, name, "status", types.MergePatchType, patch, out)
 }
 
 // PatchRollout implements API (a merge patch).
@@ -64,9 +65,11 @@ func (a ClientAPI) ListPods(ctx context.Context, ns, labelSelector string) (*cor
 	return out, a.C.Pods.List(ctx, ns, metav1.ListOptions{LabelSelector: labelSelector}, out)
 }
 
-// DeletePod implements API.
-func (a ClientAPI) DeletePod(ctx context.Context, ns, name string) error {
-	return a.C.Pods.Delete(ctx, ns, name, metav1.DeleteOptions{})
+// EvictPod implements API: a policy/v1 Eviction, which the API server refuses with 429 Too
+// Many Requests while a PodDisruptionBudget forbids it.
+func (a ClientAPI) EvictPod(ctx context.Context, ns, name string) error {
+	return a.C.Pods.CreateSubresource(ctx, ns, name, "eviction",
+		&policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}})
 }
 
 // PatchPod implements API (a merge patch).

@@ -34,6 +34,10 @@ type fakeAPI struct {
 	now     func() metav1.Time
 	writes  int // successful writes, to tell a settled sync
 	uids    int
+	// pdbBlocks makes every eviction fail as a PodDisruptionBudget would (429).
+	pdbBlocks        bool
+	evictionsRefused int
+	statusPatches    []string
 }
 
 func newIndexer() cache.Indexer {
@@ -141,14 +145,21 @@ func mergeJSON(dst, patch map[string]any) map[string]any {
 	return dst
 }
 
-func (a *fakeAPI) UpdateRolloutStatus(_ context.Context, ro *v1alpha1.Rollout) (*v1alpha1.Rollout, error) {
-	stored, err := get[*v1alpha1.Rollout](a.rollouts, "rollouts", ro.Namespace, ro.Name)
+// PatchRolloutStatus applies the merge patch to the stored Rollout's status only, with the
+// patch's metadata.resourceVersion as the precondition (as the status subresource does).
+func (a *fakeAPI) PatchRolloutStatus(_ context.Context, ns, name string, patch []byte) (*v1alpha1.Rollout, error) {
+	stored, err := get[*v1alpha1.Rollout](a.rollouts, "rollouts", ns, name)
+	if err != nil {
+		return nil, err
+	}
+	a.statusPatches = append(a.statusPatches, string(patch))
+	patched, err := mergePatch(stored, patch)
 	if err != nil {
 		return nil, err
 	}
 	out := stored.DeepCopy() // the status subresource writes the status only
-	out.Status = *ro.Status.DeepCopy()
-	out.ResourceVersion = ro.ResourceVersion
+	out.Status = patched.Status
+	out.ResourceVersion = patched.ResourceVersion
 	if err := a.update(a.rollouts, "rollouts", stored, out); err != nil {
 		return nil, err
 	}
@@ -271,7 +282,13 @@ func (a *fakeAPI) ListPods(_ context.Context, ns, labelSelector string) (*corev1
 	return out, nil
 }
 
-func (a *fakeAPI) DeletePod(_ context.Context, ns, name string) error {
+// EvictPod removes the pod unless a PodDisruptionBudget is simulated (pdbBlocks: the API
+// server's 429 Too Many Requests).
+func (a *fakeAPI) EvictPod(_ context.Context, ns, name string) error {
+	if a.pdbBlocks {
+		a.evictionsRefused++
+		return apierrors.NewTooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0)
+	}
 	for i, p := range a.pods {
 		if p.Namespace == ns && p.Name == name {
 			a.pods = append(a.pods[:i], a.pods[i+1:]...)

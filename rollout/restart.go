@@ -7,11 +7,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/klog/v2"
 
 	"github.com/nerve-rollouts/nerve/rollout/canary"
 )
 
-// reconcileRestart implements spec.restartAt: pods created before it are deleted one at a time,
+// reconcileRestart implements spec.restartAt: pods created before it are evicted one at a time,
 // only while every desired replica is available; status.restartedAt is set when none is left.
 func (rc *rolloutCtx) reconcileRestart(ctx context.Context) error {
 	at := rc.ro.Spec.RestartAt
@@ -49,8 +50,14 @@ func (rc *rolloutCtx) reconcileRestart(ctx context.Context) error {
 	if canary.SumAvailable(rc.all) < canary.Replicas(rc.ro) {
 		return nil
 	}
-	err = rc.c.api.DeletePod(ctx, rc.ro.Namespace, old[0])
-	if err != nil && !apierrors.IsNotFound(err) {
+	// Evicted, not deleted, as Argo's restart does: a PodDisruptionBudget that forbids it (429)
+	// means not now, and the requeue above tries again.
+	err = rc.c.api.EvictPod(ctx, rc.ro.Namespace, old[0])
+	switch {
+	case apierrors.IsTooManyRequests(err):
+		klog.FromContext(ctx).Info("restart: a PodDisruptionBudget forbids evicting the pod now", "pod", old[0], "err", err.Error())
+		return nil
+	case err != nil && !apierrors.IsNotFound(err):
 		return err
 	}
 	rc.event("Normal", "RestartingPod", "Restarting pod %s", old[0])

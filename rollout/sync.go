@@ -226,9 +226,11 @@ func (rc *rolloutCtx) persist(ctx context.Context) error {
 	if equality.Semantic.DeepEqual(rc.ro.Status, rc.status) {
 		return nil
 	}
-	ro := rc.ro.DeepCopy()
-	ro.Status = rc.status
-	updated, err := rc.c.api.UpdateRolloutStatus(ctx, ro)
+	patch, err := statusPatch(rc.ro.Status, rc.status, rc.ro.ResourceVersion)
+	if err != nil {
+		return err
+	}
+	updated, err := rc.c.api.PatchRolloutStatus(ctx, rc.ro.Namespace, rc.ro.Name, patch)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

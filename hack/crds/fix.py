@@ -7,7 +7,7 @@ Per CRD: drops descriptions and required lists; string fields of format byte bec
 x-kubernetes-preserve-unknown-fields; the Rollout pod template (spec.template beside
 spec.strategy) becomes a preserve-unknown object; every metric `provider` block keeps its
 schema and also preserves unknown fields (plugin configs); the top-level status keeps its schema and
-preserves unknown fields (Argo-only status written by Argo's controller); the metadata gets nerve labels and no
+preserves unknown fields at every object level (Argo-only status written by Argo's controller); the metadata gets nerve labels and no
 annotations; names get short names and categories; versions get printer columns and the status
 (and, for Rollouts, scale) subresources. Run through hack/crds/generate.sh.
 """
@@ -73,11 +73,24 @@ def fix_properties(props, path):
             continue
         fix(value, sub)
         if name == "status" and path == []:
-            # status fields of Argo's types that nerve does not model (blueGreen, alb,
-            # canary.stablePingPong, ...) are kept: a controller writing them shares the object
-            value["x-kubernetes-preserve-unknown-fields"] = True
+            # status fields of Argo's types that nerve does not model (alb,
+            # canary.stablePingPong, canary.stepPluginStatuses, ...) are kept at every level: a
+            # controller writing them shares the object
+            preserve_objects(value)
         if name == "provider":
             value["x-kubernetes-preserve-unknown-fields"] = True
+
+
+def preserve_objects(node):
+    """Marks node and every object schema below it as preserving unknown fields."""
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "object" or "properties" in node:
+        node["x-kubernetes-preserve-unknown-fields"] = True
+    for value in node.get("properties", {}).values():
+        preserve_objects(value)
+    preserve_objects(node.get("items"))
+    preserve_objects(node.get("additionalProperties"))
 
 
 def subresources(meta):
