@@ -390,3 +390,40 @@ func TestSyncCanaryAntiAffinity(t *testing.T) {
 		t.Fatalf("anti-affinity term %+v, want weight 40 against %s", term, v1)
 	}
 }
+
+// TestSyncUndoReusesDefaultedReplicaSet: `kubectl argo rollouts undo` copies a ReplicaSet's
+// (API-defaulted) template into the Rollout; its hash differs from the ReplicaSet's, and the loop
+// must reuse that ReplicaSet as Argo's FindNewReplicaSet does, not create a new one.
+func TestSyncUndoReusesDefaultedReplicaSet(t *testing.T) {
+	ro := syncedRollout(setWeight(25), pauseFor(""))
+	ro.Spec.RollbackWindow = &v1alpha1.RollbackWindowSpec{Revisions: 1}
+	ro.Spec.Strategy.Canary.ScaleDownDelaySeconds = ptr.To[int32](3600)
+	fx := newSyncFixture(t, ro)
+	v1 := fx.rollout(t).Status.StableRS
+	// the API server defaults the ReplicaSet's pod template
+	rs1 := fx.rs(t, v1)
+	rs1.Spec.Template.Spec.DNSPolicy = "ClusterFirst"
+	rs1.ResourceVersion = nextRV(rs1.ResourceVersion)
+	if err := fx.api.replicaSets.Update(rs1); err != nil {
+		t.Fatal(err)
+	}
+	fx.now = fx.now.Add(time.Second)
+	_, v2 := fx.toCanary(t)
+	fx.editStatus(t, func(st *v1alpha1.RolloutStatus) { st.PromoteFull = true })
+	fx.settle(t)
+	fx.now = fx.now.Add(time.Second)
+	undo := fx.rs(t, v1).Spec.Template.DeepCopy()
+	delete(undo.Labels, v1alpha1.DefaultRolloutUniqueLabelKey)
+	fx.edit(t, func(ro *v1alpha1.Rollout) { ro.Spec.Template = *undo })
+	fx.settle(t)
+	st := fx.rollout(t).Status
+	if n := len(fx.api.replicaSets.List()); n != 2 {
+		t.Fatalf("%d ReplicaSets after the undo, want the 2 there were", n)
+	}
+	if st.CurrentPodHash != v1 || st.StableRS != v1 || st.Phase != v1alpha1.RolloutPhaseHealthy {
+		t.Fatalf("current %q stable %q (v1 %q, v2 %q), phase %s %q", st.CurrentPodHash, st.StableRS, v1, v2, st.Phase, st.Message)
+	}
+	if !fx.events.has(fmt.Sprintf("Normal RolloutCompleted Rollout completed update to revision 3 (%s): Rollback within window", v1)) {
+		t.Fatalf("events %q", fx.events.events)
+	}
+}

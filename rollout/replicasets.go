@@ -43,8 +43,12 @@ func maxRevision(rss []*appsv1.ReplicaSet) int64 {
 	return m
 }
 
-// classify splits the owned ReplicaSets into new (current pod hash), stable and the others.
-func (rc *rolloutCtx) classify(rss []*appsv1.ReplicaSet, podHash string) {
+// classify splits the owned ReplicaSets into new (current pod hash), stable and the others, and
+// returns the current pod hash: the template's, or, when no ReplicaSet carries it, the hash of
+// a ReplicaSet whose template is the Rollout's (as Argo's FindNewReplicaSet: `kubectl argo
+// rollouts undo` copies a ReplicaSet's API-defaulted template into the Rollout, whose hash then
+// differs from the ReplicaSet's, and the rollback must reuse that ReplicaSet).
+func (rc *rolloutCtx) classify(rss []*appsv1.ReplicaSet, podHash string) string {
 	rc.all = rss
 	rc.newRS, rc.stableRS, rc.others = nil, nil, nil
 	for _, rs := range rss {
@@ -56,11 +60,34 @@ func (rc *rolloutCtx) classify(rss []*appsv1.ReplicaSet, podHash string) {
 			rc.stableRS = rs
 		}
 	}
+	if rc.newRS == nil {
+		if rs := rc.sameTemplate(rss); rs != nil {
+			rc.newRS, podHash = rs, rsHash(rs)
+		}
+	}
 	for _, rs := range rss {
 		if (rc.newRS == nil || rs.Name != rc.newRS.Name) && (rc.stableRS == nil || rs.Name != rc.stableRS.Name) {
 			rc.others = append(rc.others, rs)
 		}
 	}
+	return podHash
+}
+
+// sameTemplate is the oldest ReplicaSet whose pod template, without the pod-template-hash label
+// and the injected ephemeral metadata, equals the Rollout's.
+func (rc *rolloutCtx) sameTemplate(rss []*appsv1.ReplicaSet) *appsv1.ReplicaSet {
+	var found *appsv1.ReplicaSet
+	for _, rs := range rss {
+		if rsHash(rs) == "" || rs.DeletionTimestamp != nil {
+			continue
+		}
+		t := withoutEphemeral(rs).Spec.Template
+		delete(t.Labels, v1alpha1.DefaultRolloutUniqueLabelKey)
+		if equality.Semantic.DeepEqual(t, rc.ro.Spec.Template) && (found == nil || rs.CreationTimestamp.Before(&found.CreationTimestamp)) {
+			found = rs
+		}
+	}
+	return found
 }
 
 // newReplicaSet builds the ReplicaSet for the current pod template.

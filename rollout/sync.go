@@ -95,7 +95,7 @@ func (rc *rolloutCtx) reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rc.classify(rss, podHash)
+	podHash = rc.classify(rss, podHash)
 	rc.baseStatus()
 	if msg := rc.validate(podHash); msg != "" {
 		return rc.invalid(ctx, msg)
