@@ -39,6 +39,8 @@ spec:
 		{"unknown-plugin", svcs + "      trafficRouting:\n        plugins: {e2e/late: {}}\n      steps:\n      - setWeight: 10\n", `traffic router plugin "e2e/late" is not registered`},
 		{"bad-template", "      steps:\n      - analysis: {templates: [{templateName: nope}]}\n", `spec.strategy.canary.steps[0].analysis: Invalid value: AnalysisTemplate "nope": not found`},
 		{"unresolvable-arg", "      steps:\n      - analysis: {templates: [{templateName: needs-arg}]}\n", "args.service was not resolved"},
+		{"istio", svcs + "      trafficRouting:\n        istio: {virtualService: {name: vs}}\n        plugins: {e2e/record: {}}\n      steps:\n      - setWeight: 10\n",
+			"spec.strategy.canary.trafficRouting.istio: Unsupported value: nerve does not implement Argo's built-in istio router"},
 		{"experiment", "      steps:\n      - experiment: {templates: [{name: a, specRef: canary}]}\n", "spec.strategy.canary.steps[0].experiment: Unsupported value: nerve has no Experiment controller, so experiment steps are refused"},
 	}
 	for _, c := range cases {
