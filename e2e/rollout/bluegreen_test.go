@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
@@ -73,29 +74,38 @@ func (s *suite) newBlueGreen(name, extra string) (v1 string) {
 	return v1
 }
 
-// watchActive records every hash the active Service selected, and fails the test if it ever
-// selected a ReplicaSet with fewer available pods than the Rollout's replicas.
+// watchActive records, from a watch, every hash the active Service selected, and fails the test
+// if it ever selected a ReplicaSet with fewer available pods than the Rollout's replicas.
 func (s *suite) watchActive(name string) func() []string {
 	s.t.Helper()
 	ctx, cancel := context.WithCancel(s.t.Context())
+	w, err := s.env.Client.CoreV1().Services(s.ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name + "-active"})
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	var seen []string
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for ctx.Err() == nil {
-			h, err := s.selectorOf(ctx, name+"-active")
-			if err == nil && h != "" && (len(seen) == 0 || seen[len(seen)-1] != h) {
-				rs, err := s.env.Client.AppsV1().ReplicaSets(s.ns).Get(ctx, name+"-"+h, metav1.GetOptions{})
-				if err == nil && rs.Status.AvailableReplicas < 2 {
-					s.t.Errorf("active Service switched to %s with %d/2 pods available", h, rs.Status.AvailableReplicas)
-				}
-				seen = append(seen, h)
+		for ev := range w.ResultChan() {
+			svc, ok := ev.Object.(*corev1.Service)
+			if !ok {
+				continue
 			}
-			time.Sleep(50 * time.Millisecond)
+			h := svc.Spec.Selector[v1alpha1.DefaultRolloutUniqueLabelKey]
+			if h == "" || (len(seen) > 0 && seen[len(seen)-1] == h) {
+				continue
+			}
+			rs, err := s.env.Client.AppsV1().ReplicaSets(s.ns).Get(ctx, name+"-"+h, metav1.GetOptions{})
+			if err == nil && rs.Status.AvailableReplicas < 2 {
+				s.t.Errorf("active Service switched to %s with %d/2 pods available", h, rs.Status.AvailableReplicas)
+			}
+			seen = append(seen, h)
 		}
 	}()
-	s.t.Cleanup(func() { cancel(); <-done })
-	return func() []string { cancel(); <-done; return seen }
+	stop := func() []string { cancel(); w.Stop(); <-done; return seen }
+	s.t.Cleanup(func() { stop() })
+	return stop
 }
 
 // TestBlueGreen runs Argo's blueGreen strategy on nerve's loop against the real control plane:
