@@ -34,6 +34,8 @@ func (cs *canaryStrategy) startRevision(first bool) {
 		if steps > 0 {
 			st.CurrentStepIndex = &steps
 		}
+		// Argo's promoteStable for the first revision (shouldFullPromote: "Initial deploy")
+		cs.event("Normal", reasonCompleted, "Rollout completed update to revision %d (%s): Initial deploy", revisionOf(cs.newRS), st.CurrentPodHash)
 	case st.StableRS == st.CurrentPodHash && steps > 0:
 		cs.event("Normal", "SkipSteps", "Rollback to stable ReplicaSets")
 		st.CurrentStepIndex = &steps

@@ -21,6 +21,9 @@ func TestSyncFirstRevisionIsStableAtOnce(t *testing.T) {
 	if rs := fx.rs(t, st.StableRS); replicas(rs) != 4 || rs.Annotations[v1alpha1.RevisionAnnotation] != "1" {
 		t.Fatalf("ReplicaSet %s: %d replicas, revision %q", rs.Name, replicas(rs), rs.Annotations[v1alpha1.RevisionAnnotation])
 	}
+	if !fx.events.has("Normal RolloutCompleted Rollout completed update to revision 1 (" + st.StableRS + "): Initial deploy") {
+		t.Fatalf("events %q", fx.events.events)
+	}
 	if fx.rollout(t).Annotations[v1alpha1.RevisionAnnotation] != "1" {
 		t.Fatalf("rollout revision annotation %v", fx.rollout(t).Annotations)
 	}
