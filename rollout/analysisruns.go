@@ -31,7 +31,18 @@ func (rc *rolloutCtx) runsOf() ([]*v1alpha1.AnalysisRun, error) {
 			out = append(out, run)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreationTimestamp.Before(&out[j].CreationTimestamp) })
+	// creationTimestamps have one-second resolution: runs of one second are ordered by the
+	// revision they belong to, then by name, so that "the newest" is deterministic
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+			return a.CreationTimestamp.Before(&b.CreationTimestamp)
+		}
+		if ra, rb := revisionOf(a), revisionOf(b); ra != rb {
+			return ra < rb
+		}
+		return a.Name < b.Name
+	})
 	return out, nil
 }
 
