@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/kube"
+	"github.com/nerve-rollouts/nerve/rollout/kube"
 )
 
 // ClientAPI is the API over the real API server, through nerve's lean client layer (package

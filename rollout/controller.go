@@ -19,9 +19,9 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/kube"
 	"github.com/nerve-rollouts/nerve/plugins"
 	"github.com/nerve-rollouts/nerve/rollout/analysis"
+	"github.com/nerve-rollouts/nerve/rollout/kube"
 )
 
 // FieldManager is the field manager of every write the controller makes.

@@ -17,9 +17,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
-	"github.com/nerve-rollouts/nerve/kube"
 	"github.com/nerve-rollouts/nerve/plugins/host"
 	"github.com/nerve-rollouts/nerve/rollout"
+	"github.com/nerve-rollouts/nerve/rollout/kube"
 )
 
 // LeaseName is the leader-election Lease (distinct from Argo's, so both controllers can run).

@@ -10,9 +10,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
-	"github.com/nerve-rollouts/nerve/kube"
 	"github.com/nerve-rollouts/nerve/plugins"
 	"github.com/nerve-rollouts/nerve/plugins/host"
+	"github.com/nerve-rollouts/nerve/rollout/kube"
 )
 
 // ConfigMapName is Argo's controller ConfigMap holding the plugin registry.
