@@ -20,7 +20,7 @@ func closedAddr(t *testing.T) string {
 	return "http://" + addr
 }
 
-// conformanceWireMode runs the real binary through the conformance suite in wire mode: every
+// TestPluginBinary runs the real binary through the conformance suite in wire mode: every
 // method crosses the real go-plugin wire, on a fresh process and after InitPlugin, with an empty
 // config (application errors only), an unreachable Prometheus, and a non-default --name.
 func TestPluginBinary(t *testing.T) {
