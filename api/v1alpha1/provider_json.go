@@ -81,3 +81,26 @@ func (p MetricProvider) Kinds() []string {
 	sort.Strings(kinds)
 	return kinds
 }
+
+// PluginConfig returns the raw config this provider gives the metric-provider plugin called
+// name, and where it was read from (for error messages): the plugin[name] block, else the
+// built-in block of key builtin ("prometheus", "web", "job": Argo's spelling, which nerve runs
+// through that plugin). metric names the metric in the error when neither is set.
+func (p MetricProvider) PluginConfig(metric, name, builtin string) (raw []byte, source string, err error) {
+	if b, ok := p.Plugin[name]; ok {
+		return b, fmt.Sprintf("provider.plugin[%q]", name), nil
+	}
+	source = "provider." + builtin
+	all, err := json.Marshal(p)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", source, err)
+	}
+	var blocks map[string]json.RawMessage
+	if err := json.Unmarshal(all, &blocks); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", source, err)
+	}
+	if b, ok := blocks[builtin]; ok && builtin != "plugin" {
+		return b, source, nil
+	}
+	return nil, "", fmt.Errorf("metric %q has neither provider.plugin[%q] nor %s", metric, name, source)
+}

@@ -22,25 +22,9 @@ type Config struct {
 	Spec     batchv1.JobSpec   `json:"spec"`
 }
 
-// configSource returns the raw config of metric m for the plugin called name and where it was
-// read from (for error messages).
-func configSource(name string, m v1alpha1.Metric) (raw []byte, source string, err error) {
-	if b, ok := m.Provider.Plugin[name]; ok {
-		return b, fmt.Sprintf("provider.plugin[%q]", name), nil
-	}
-	if m.Provider.Job != nil {
-		b, err := json.Marshal(m.Provider.Job)
-		if err != nil {
-			return nil, "", fmt.Errorf("provider.job: %w", err)
-		}
-		return b, "provider.job", nil
-	}
-	return nil, "", fmt.Errorf("metric %q has neither provider.plugin[%q] nor provider.job", m.Name, name)
-}
-
 // ParseConfig reads and validates the config of metric m for the plugin called name.
 func ParseConfig(name string, m v1alpha1.Metric) (Config, error) {
-	raw, source, err := configSource(name, m)
+	raw, source, err := m.Provider.PluginConfig(m.Name, name, "job")
 	if err != nil {
 		return Config{}, err
 	}

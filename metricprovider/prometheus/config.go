@@ -136,24 +136,9 @@ type RangeQuery struct {
 	Step  string `json:"step,omitempty"`
 }
 
-// configSource names where a config was read from, for error messages.
-func configSource(name string, m v1alpha1.Metric) (raw []byte, source string, err error) {
-	if b, ok := m.Provider.Plugin[name]; ok {
-		return b, fmt.Sprintf("provider.plugin[%q]", name), nil
-	}
-	if m.Provider.Prometheus != nil {
-		b, err := json.Marshal(m.Provider.Prometheus)
-		if err != nil {
-			return nil, "", fmt.Errorf("provider.prometheus: %w", err)
-		}
-		return b, "provider.prometheus", nil
-	}
-	return nil, "", fmt.Errorf("metric %q has neither provider.plugin[%q] nor provider.prometheus", m.Name, name)
-}
-
 // ParseConfig reads and validates the config of metric m for the plugin called name.
 func ParseConfig(name string, m v1alpha1.Metric) (Config, error) {
-	raw, source, err := configSource(name, m)
+	raw, source, err := m.Provider.PluginConfig(m.Name, name, "prometheus")
 	if err != nil {
 		return Config{}, err
 	}
