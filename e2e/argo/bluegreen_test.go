@@ -34,30 +34,12 @@ func blueGreenCases() []blueGreenCase {
 
 // blueGreenYAML is a 2-replica blueGreen Rollout behind bg-active and bg-preview.
 func blueGreenYAML(extra string) string {
-	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: bg
-spec:
-  replicas: 2
-  revisionHistoryLimit: 3
-  selector:
-    matchLabels: {app: bg}
-  template:
-    metadata:
-      labels: {app: bg}
-    spec:
-      containers:
-      - name: app
-        image: registry.k8s.io/pause:3.10
-        ports: [{name: mllp, containerPort: %[1]d}]
-  strategy:
-    blueGreen:
+	return podRollout("bg").YAML(`    blueGreen:
       activeService: bg-active
       previewService: bg-preview
       scaleDownDelaySeconds: 3
       abortScaleDownDelaySeconds: 1
-%[2]s`, podPort, extra)
+` + extra)
 }
 
 // blueGreenServices creates bg-active and bg-preview (the controller adds the pod hash).

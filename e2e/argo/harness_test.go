@@ -149,28 +149,12 @@ const gateSteps = `      - setWeight: 50
 // rolloutYAML is a 2-replica canary (pods declare the MLLP port) with extra canary strategy
 // fields and steps.
 func rolloutYAML(name, canary, steps string) string {
-	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: %[1]s
-spec:
-  replicas: 2
-  revisionHistoryLimit: 3
-  selector:
-    matchLabels: {app: %[1]s}
-  template:
-    metadata:
-      labels: {app: %[1]s}
-    spec:
-      containers:
-      - name: app
-        image: registry.k8s.io/pause:3.10
-        ports: [{name: mllp, containerPort: %[4]d}]
-  strategy:
-    canary:
-      abortScaleDownDelaySeconds: 1
-%[2]s      steps:
-%[3]s`, name, canary, steps, podPort)
+	return podRollout(name).YAML("    canary:\n      abortScaleDownDelaySeconds: 1\n" + canary + "      steps:\n" + steps)
+}
+
+// podRollout is the 2-replica pause-container Rollout whose pods declare the MLLP port.
+func podRollout(name string) framework.TestRollout {
+	return framework.TestRollout{Name: name, Replicas: 2, Ports: fmt.Sprintf("[{name: mllp, containerPort: %d}]", podPort)}
 }
 
 // templateYAML is the prom-gate step-analysis template: two measurements of query on

@@ -101,30 +101,13 @@ spec:
 
 // rollout applies a replica-based canary: 50 %, then one step analysis with both templates.
 func (s *gateSuite) rollout(name string) {
-	s.env.Apply(s.t, fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: %[1]s
-spec:
-  replicas: 2
-  revisionHistoryLimit: 2
-  selector:
-    matchLabels: {app: %[1]s}
-  template:
-    metadata:
-      labels: {app: %[1]s}
-    spec:
-      containers:
-      - name: app
-        image: registry.k8s.io/pause:3.10
-  strategy:
-    canary:
+	s.env.Apply(s.t, framework.TestRollout{Name: name, Replicas: 2, RevisionHistoryLimit: 2}.YAML(`    canary:
       steps:
       - setWeight: 50
       - analysis:
           templates: [{templateName: web-gate}, {templateName: job-gate}]
           args: [{name: check, value: fhir}]
-`, name))
+`))
 }
 
 func (s *gateSuite) setImage(name, image string) {

@@ -22,29 +22,12 @@ import (
 // blueGreenYAML is a 2-replica blueGreen Rollout behind <name>-active and <name>-preview with
 // short scale-down delays and extra blueGreen fields.
 func blueGreenYAML(name, extra string) string {
-	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: %[1]s
-spec:
-  replicas: 2
-  revisionHistoryLimit: 3
-  selector:
-    matchLabels: {app: %[1]s}
-  template:
-    metadata:
-      labels: {app: %[1]s}
-    spec:
-      containers:
-      - name: app
-        image: registry.k8s.io/pause:3.10
-  strategy:
-    blueGreen:
+	return framework.TestRollout{Name: name, Replicas: 2}.YAML(fmt.Sprintf(`    blueGreen:
       activeService: %[1]s-active
       previewService: %[1]s-preview
       scaleDownDelaySeconds: 2
       abortScaleDownDelaySeconds: 1
-%[2]s`, name, extra)
+`, name) + extra)
 }
 
 // gate is a pre- or post-promotion analysis on the test metric plugin.

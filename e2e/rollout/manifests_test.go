@@ -5,30 +5,14 @@ package rollout
 import (
 	"fmt"
 	"strings"
+
+	"github.com/nerve-rollouts/nerve/e2e/framework"
 )
 
 // rolloutYAML is a Rollout of pause-container pods labelled app=<name>; canary is the YAML
 // body under spec.strategy.canary, indented by 6 spaces.
 func rolloutYAML(name string, replicas int, canary string) string {
-	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: %[1]s
-spec:
-  replicas: %[2]d
-  revisionHistoryLimit: 3
-  selector:
-    matchLabels: {app: %[1]s}
-  template:
-    metadata:
-      labels: {app: %[1]s}
-    spec:
-      containers:
-      - name: app
-        image: registry.k8s.io/pause:3.10
-  strategy:
-    canary:
-%[3]s`, name, replicas, canary)
+	return framework.TestRollout{Name: name, Replicas: replicas}.YAML("    canary:\n" + canary)
 }
 
 // trafficCanary is a canary body routed through the recording router plugin.
