@@ -7,26 +7,17 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
-
-	"github.com/spf13/pflag"
 
 	"github.com/nerve-rollouts/nerve/metricprovider/job"
 	"github.com/nerve-rollouts/nerve/plugins"
 )
 
 func main() {
-	flags := pflag.NewFlagSet("nerve-job", pflag.ContinueOnError)
-	flags.SetOutput(os.Stderr)
-	name := flags.String("name", job.DefaultName, "plugin name: the provider.plugin key whose config this plugin reads")
-	if err := flags.Parse(os.Args[1:]); errors.Is(err, pflag.ErrHelp) {
-		os.Exit(0)
-	} else if err != nil {
-		fmt.Fprintln(os.Stderr, "nerve-job:", err)
-		os.Exit(2)
+	name, code, ok := plugins.ParseName("nerve-job", job.DefaultName, "plugin name: the provider.plugin key whose config this plugin reads", os.Args[1:], os.Stderr)
+	if !ok {
+		os.Exit(code)
 	}
 	logger := plugins.NewLogger("nerve-job")
-	plugins.ServeMetricProvider(context.Background(), job.New(job.Options{Name: *name, Logger: logger}), logger)
+	plugins.ServeMetricProvider(context.Background(), job.New(job.Options{Name: name, Logger: logger}), logger)
 }

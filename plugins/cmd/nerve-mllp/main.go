@@ -7,23 +7,17 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-
-	"github.com/spf13/pflag"
 
 	"github.com/nerve-rollouts/nerve/plugins"
 	"github.com/nerve-rollouts/nerve/router/mllp"
 )
 
 func main() {
-	fs := pflag.NewFlagSet("nerve-mllp", pflag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
-	name := fs.String("name", mllp.DefaultPluginName, "config key under trafficRouting.plugins (NS/NAME)")
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "nerve-mllp:", err)
-		os.Exit(2)
+	name, code, ok := plugins.ParseName("nerve-mllp", mllp.DefaultPluginName, "config key under trafficRouting.plugins (NS/NAME)", os.Args[1:], os.Stderr)
+	if !ok {
+		os.Exit(code)
 	}
 	logger := plugins.NewLogger("nerve-mllp")
-	plugins.ServeTrafficRouter(context.Background(), mllp.New(mllp.Options{Name: *name, Logger: logger}), logger)
+	plugins.ServeTrafficRouter(context.Background(), mllp.New(mllp.Options{Name: name, Logger: logger}), logger)
 }

@@ -6,27 +6,17 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
-
-	"github.com/spf13/pflag"
 
 	"github.com/nerve-rollouts/nerve/metricprovider/prometheus"
 	"github.com/nerve-rollouts/nerve/plugins"
 )
 
 func main() {
-	flags := pflag.NewFlagSet("nerve-prometheus", pflag.ContinueOnError)
-	flags.SetOutput(os.Stderr)
-	name := flags.String("name", prometheus.DefaultName, "plugin name: the provider.plugin key whose config this plugin reads")
-	if err := flags.Parse(os.Args[1:]); errors.Is(err, pflag.ErrHelp) {
-		os.Exit(0)
-	} else if err != nil {
-		fmt.Fprintln(os.Stderr, "nerve-prometheus:", err)
-		os.Exit(2)
+	name, code, ok := plugins.ParseName("nerve-prometheus", prometheus.DefaultName, "plugin name: the provider.plugin key whose config this plugin reads", os.Args[1:], os.Stderr)
+	if !ok {
+		os.Exit(code)
 	}
 	logger := plugins.NewLogger("nerve-prometheus")
-	impl := prometheus.New(prometheus.Options{Name: *name, Logger: logger})
-	plugins.ServeMetricProvider(context.Background(), impl, logger)
+	plugins.ServeMetricProvider(context.Background(), prometheus.New(prometheus.Options{Name: name, Logger: logger}), logger)
 }

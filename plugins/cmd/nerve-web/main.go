@@ -6,26 +6,17 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
-
-	"github.com/spf13/pflag"
 
 	"github.com/nerve-rollouts/nerve/metricprovider/web"
 	"github.com/nerve-rollouts/nerve/plugins"
 )
 
 func main() {
-	flags := pflag.NewFlagSet("nerve-web", pflag.ContinueOnError)
-	flags.SetOutput(os.Stderr)
-	name := flags.String("name", web.DefaultName, "plugin name: the provider.plugin key whose config this plugin reads")
-	if err := flags.Parse(os.Args[1:]); errors.Is(err, pflag.ErrHelp) {
-		os.Exit(0)
-	} else if err != nil {
-		fmt.Fprintln(os.Stderr, "nerve-web:", err)
-		os.Exit(2)
+	name, code, ok := plugins.ParseName("nerve-web", web.DefaultName, "plugin name: the provider.plugin key whose config this plugin reads", os.Args[1:], os.Stderr)
+	if !ok {
+		os.Exit(code)
 	}
 	logger := plugins.NewLogger("nerve-web")
-	plugins.ServeMetricProvider(context.Background(), web.New(web.Options{Name: *name, Logger: logger}), logger)
+	plugins.ServeMetricProvider(context.Background(), web.New(web.Options{Name: name, Logger: logger}), logger)
 }
