@@ -74,6 +74,12 @@ func TestRestartHonoursPodDisruptionBudget(t *testing.T) {
 	}, "the disruption controller allows no disruption")
 	before := podNames(t, s, "pdb")
 
+	// restartAt has one-second resolution and, as in Argo, only pods created before it are
+	// restarted: wait for a second after the newest pod's, or the pods count as restarted already.
+	newest := newestPodCreation(t, s, "pdb")
+	for !newest.Before(time.Now().Truncate(time.Second)) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	at := metav1.NewTime(time.Now().Truncate(time.Second))
 	s.patchRollout("pdb", fmt.Sprintf(`{"spec":{"restartAt":%q}}`, at.UTC().Format(time.RFC3339)))
 	time.Sleep(5 * time.Second) // the loop retries every second; the budget must hold it off all along
@@ -105,6 +111,22 @@ func TestRestartHonoursPodDisruptionBudget(t *testing.T) {
 }
 
 func ptrIntstr(v intstr.IntOrString) *intstr.IntOrString { return &v }
+
+// newestPodCreation is the latest creationTimestamp among the pods of app.
+func newestPodCreation(t *testing.T, s *suite, app string) time.Time {
+	t.Helper()
+	pods, err := s.env.Client.CoreV1().Pods(s.ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app=" + app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newest time.Time
+	for _, p := range pods.Items {
+		if c := p.CreationTimestamp.Time; c.After(newest) {
+			newest = c
+		}
+	}
+	return newest
+}
 
 // podNames lists the live (not terminating) pods of app.
 func podNames(t *testing.T, s *suite, app string) []string {
