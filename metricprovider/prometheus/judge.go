@@ -39,13 +39,7 @@ func applyPolicy(cfg Config, res Result) (v1alpha1.AnalysisPhase, string, bool) 
 // describeOutcome words the evaluation: value, each condition with its outcome, the phase and why.
 func describeOutcome(m v1alpha1.Metric, res Result, out evaluate.Outcome) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "value %s", res.Text)
-	if m.SuccessCondition != "" {
-		fmt.Fprintf(&b, "; successCondition %q is %t", m.SuccessCondition, out.Success)
-	}
-	if m.FailureCondition != "" {
-		fmt.Fprintf(&b, "; failureCondition %q is %t", m.FailureCondition, out.Failure)
-	}
+	evaluate.Describe(&b, m, res.Text, out)
 	fmt.Fprintf(&b, " -> %s", out.Phase)
 	if why := reason(m, out); why != "" {
 		fmt.Fprintf(&b, " (%s)", why)

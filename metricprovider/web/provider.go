@@ -253,13 +253,7 @@ func encode(r reflect.Value) (any, string, error) {
 // describeOutcome words the evaluation: value, each condition with its outcome and the phase.
 func describeOutcome(m v1alpha1.Metric, text string, out evaluate.Outcome) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "value %s", text)
-	if m.SuccessCondition != "" {
-		fmt.Fprintf(&b, "; successCondition %q is %t", m.SuccessCondition, out.Success)
-	}
-	if m.FailureCondition != "" {
-		fmt.Fprintf(&b, "; failureCondition %q is %t", m.FailureCondition, out.Failure)
-	}
+	evaluate.Describe(&b, m, text, out)
 	if m.SuccessCondition == "" && m.FailureCondition == "" {
 		b.WriteString("; no conditions set")
 	}
