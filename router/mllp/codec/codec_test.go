@@ -231,3 +231,55 @@ func BenchmarkParseACK(b *testing.B) {
 		}
 	}
 }
+
+// wouldBlockReader returns its chunks one per Read, with ErrWouldBlock
+// before each (a non-blocking socket that has no data yet).
+type wouldBlockReader struct {
+	chunks []string
+	ready  bool
+}
+
+func (r *wouldBlockReader) Read(p []byte) (int, error) {
+	if len(r.chunks) == 0 {
+		return 0, io.EOF
+	}
+	if !r.ready {
+		r.ready = true
+		return 0, ErrWouldBlock
+	}
+	r.ready = false
+	n := copy(p, r.chunks[0])
+	if r.chunks[0] = r.chunks[0][n:]; r.chunks[0] == "" {
+		r.chunks = r.chunks[1:]
+	}
+	return n, nil
+}
+
+func TestDecoderWouldBlockKeepsState(t *testing.T) {
+	in := "\x00" + fr("AB") + fr("CD")
+	r := &wouldBlockReader{chunks: []string{in[:1], in[1:3], in[3:6], in[6:8], in[8:]}}
+	d := NewDecoder(r, Options{})
+	var got []string
+	blocks, inFrame := 0, false
+	for {
+		f, err := d.Next()
+		if errors.Is(err, ErrWouldBlock) {
+			blocks++
+			inFrame = inFrame || d.InFrame()
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		got = append(got, string(f.Payload)+"/"+strings.Repeat("s", f.Skipped))
+	}
+	if strings.Join(got, ",") != "AB/s,CD/" {
+		t.Fatalf("frames %q", got)
+	}
+	if blocks < 5 || !inFrame {
+		t.Fatalf("%d would-block returns, in frame seen %v", blocks, inFrame)
+	}
+}

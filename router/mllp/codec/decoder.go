@@ -58,6 +58,11 @@ var (
 	ErrOversize   = errors.New("mllp: frame exceeds the size cap")
 	ErrMissingCR  = errors.New("mllp: end block not followed by CR")
 	ErrIncomplete = errors.New("mllp: connection ended inside a frame")
+	// ErrWouldBlock is what a non-blocking reader returns when no data is
+	// available yet. It is the one reader error that is not fatal: Next
+	// returns it unchanged, keeps any partial frame, and may be called again
+	// once the connection is readable.
+	ErrWouldBlock = errors.New("mllp: no data available yet")
 )
 
 // Options configure a Decoder.
@@ -114,6 +119,10 @@ func (d *Decoder) Buffered() int { return d.wr - d.rd }
 // Skipped returns out-of-frame bytes seen since the last returned frame
 // (useful after Next returned an error).
 func (d *Decoder) Skipped() int { return d.skipped }
+
+// InFrame reports whether a started frame is waiting for more data (a
+// caller with non-blocking reads uses it to apply the frame timeout).
+func (d *Decoder) InFrame() bool { return d.inFrame }
 
 // Next returns the next frame.
 func (d *Decoder) Next() (Frame, error) {
@@ -305,8 +314,12 @@ func (d *Decoder) clearDeadline() {
 	}
 }
 
-// fail records a fatal error; later calls return it again.
+// fail records a fatal error; later calls return it again (ErrWouldBlock
+// is returned without being recorded).
 func (d *Decoder) fail(err error) error {
+	if errors.Is(err, ErrWouldBlock) {
+		return ErrWouldBlock
+	}
 	d.err = err
 	return err
 }

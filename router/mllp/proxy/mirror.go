@@ -10,13 +10,13 @@ type mirrorWorker struct {
 const mirrorQueue = 64
 
 // mirrorCopy queues a copy of frame for the shadow backend (dropped when the queue is full).
-func (s *session) mirrorCopy(rs *routeState, frame []byte) {
-	if s.mirror == nil {
-		s.mirror = &mirrorWorker{ch: make(chan []byte, mirrorQueue), done: make(chan struct{})}
-		go s.mirror.run(s.p, rs)
+func (c *core) mirrorCopy(rs *routeState, frame []byte) {
+	if c.mirror == nil {
+		c.mirror = &mirrorWorker{ch: make(chan []byte, mirrorQueue), done: make(chan struct{})}
+		go c.mirror.run(c.p, rs)
 	}
 	select {
-	case s.mirror.ch <- append([]byte(nil), frame...):
+	case c.mirror.ch <- append([]byte(nil), frame...):
 	default:
 		rs.m.mirror["dropped"].Inc()
 	}
@@ -61,7 +61,7 @@ func mirrorOne(p *Proxy, rs *routeState, u *upstream, frame []byte) (*upstream, 
 	if u == nil {
 		addr := rs.mirror.addrs[p.rr.Add(1)%uint64(len(rs.mirror.addrs))]
 		var err error
-		if u, err = dialUpstream(addr, p.opts.DialTimeout, rs.m); err != nil {
+		if u, err = dialUpstream(addr, p.opts.DialTimeout, rs.m, false); err != nil {
 			return nil, false
 		}
 	}

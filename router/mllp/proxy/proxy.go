@@ -31,6 +31,7 @@ type Proxy struct {
 	state    atomic.Pointer[routeState]
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	loops    loopGroup // plain-TCP connections (Linux), guarded by mu
 	lns      []net.Listener
 	wg       sync.WaitGroup
 	draining atomic.Bool
@@ -159,6 +160,9 @@ func (p *Proxy) Serve(ln net.Listener) error {
 func (p *Proxy) start(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
+		if p.adopt(tc) {
+			return
+		}
 	}
 	s := newSession(p, fastConn(c))
 	p.mu.Lock()
@@ -190,6 +194,7 @@ func (p *Proxy) Drain(ctx context.Context) error {
 	for s := range p.sessions {
 		s.interrupt()
 	}
+	p.loops.drain()
 	p.mu.Unlock()
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
@@ -201,9 +206,10 @@ func (p *Proxy) Drain(ctx context.Context) error {
 	p.mu.Lock()
 	n := len(p.sessions)
 	for s := range p.sessions {
-		_ = s.conn.Close()
+		s.forceClose()
 	}
 	p.mu.Unlock()
+	n += p.loops.forceClose()
 	<-done
 	return fmt.Errorf("drain timeout: %d connections closed forcibly", n)
 }

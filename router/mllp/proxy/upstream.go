@@ -23,6 +23,9 @@ type upstream struct {
 	m    *svcMetrics
 	// deadline is the connection's current read/write deadline (see send).
 	deadline time.Time
+	// ev is set for an event-loop upstream: the socket is ev.fd, out of Go's
+	// poller, and conn is nil.
+	ev *evUpstream
 }
 
 // ackSlackDiv bounds how far past the ACK timeout a deadline may be set, so that
@@ -34,7 +37,8 @@ const ackSlackDiv = 8
 // it reads ACKs (~100-500 bytes) and grows if a backend answers with more.
 const upstreamBuffer = 2 << 10
 
-func dialUpstream(addr string, timeout time.Duration, m *svcMetrics) (*upstream, error) {
+// dialUpstream connects to addr; detach makes it an event-loop upstream.
+func dialUpstream(addr string, timeout time.Duration, m *svcMetrics, detach bool) (*upstream, error) {
 	c, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
@@ -42,9 +46,19 @@ func dialUpstream(addr string, timeout time.Duration, m *svcMetrics) (*upstream,
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
+	u := &upstream{addr: addr, m: m}
+	if detach {
+		if u.ev, err = detachConn(c); err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("connect: %w", err)
+		}
+		u.dec = codec.NewDecoder(u.ev.reader(), codec.Options{BufferSize: upstreamBuffer})
+	} else {
+		u.conn = fastConn(c)
+		u.dec = codec.NewDecoder(u.conn, codec.Options{BufferSize: upstreamBuffer})
+	}
 	m.upConn.Inc()
-	c = fastConn(c)
-	return &upstream{addr: addr, conn: c, dec: codec.NewDecoder(c, codec.Options{BufferSize: upstreamBuffer}), m: m}, nil
+	return u, nil
 }
 
 // send writes a frame and makes sure the ACK deadline is at least
@@ -64,6 +78,10 @@ func (u *upstream) send(frame []byte, ackTimeout time.Duration) error {
 func (u *upstream) receive() (codec.Frame, error) { return u.dec.Next() }
 
 func (u *upstream) close() {
-	_ = u.conn.Close()
+	if u.ev != nil {
+		u.ev.close()
+	} else {
+		_ = u.conn.Close()
+	}
 	u.m.upConn.Dec()
 }
