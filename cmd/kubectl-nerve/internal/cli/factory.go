@@ -10,9 +10,9 @@ import (
 	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+
+	"github.com/nerve-rollouts/nerve/router/gatewayapi"
 )
 
 // Factory gives commands their clients and environment. NewFactory fills every field for the
@@ -24,8 +24,8 @@ type Factory struct {
 	Now func() time.Time
 	// Dynamic, Kube and Gateway build the API clients.
 	Dynamic func() (dynamic.Interface, error)
-	Kube    func() (kubernetes.Interface, error)
-	Gateway func() (gwclient.Interface, error)
+	Kube    func() (*Kube, error)
+	Gateway func() (*gatewayapi.Clients, error)
 	// Getenv reads the environment (NO_COLOR, PROMETHEUS_URL, PATH).
 	Getenv func(string) string
 	// LookPath finds an executable on PATH.
@@ -58,19 +58,19 @@ func NewFactory(getter genericclioptions.RESTClientGetter) *Factory {
 			}
 			return dynamic.NewForConfig(cfg)
 		},
-		Kube: func() (kubernetes.Interface, error) {
+		Kube: func() (*Kube, error) {
 			cfg, err := restConfig()
 			if err != nil {
 				return nil, err
 			}
-			return kubernetes.NewForConfig(cfg)
+			return newKube(cfg)
 		},
-		Gateway: func() (gwclient.Interface, error) {
+		Gateway: func() (*gatewayapi.Clients, error) {
 			cfg, err := restConfig()
 			if err != nil {
 				return nil, err
 			}
-			return gwclient.NewForConfig(cfg)
+			return gatewayapi.NewClients(cfg)
 		},
 		Getenv:     os.Getenv,
 		LookPath:   exec.LookPath,
