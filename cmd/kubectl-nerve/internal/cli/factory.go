@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"golang.org/x/term"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
@@ -19,7 +18,7 @@ import (
 // real world; tests replace the functions.
 type Factory struct {
 	// Getter holds the standard kubectl flags (--kubeconfig, --context, -n, ...).
-	Getter genericclioptions.RESTClientGetter
+	Getter RESTClientGetter
 	// Now is the clock.
 	Now func() time.Time
 	// Dynamic, Kube and Gateway build the API clients.
@@ -37,7 +36,7 @@ type Factory struct {
 }
 
 // NewFactory returns a Factory for the real cluster described by getter.
-func NewFactory(getter genericclioptions.RESTClientGetter) *Factory {
+func NewFactory(getter RESTClientGetter) *Factory {
 	// The kubeconfig is read once per process; the clients share the config (and so the
 	// connection).
 	restConfig := sync.OnceValues(func() (*rest.Config, error) {

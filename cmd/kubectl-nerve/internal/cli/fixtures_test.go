@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/dynamic"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
@@ -63,7 +62,7 @@ func newTestEnv(t *testing.T, dynObjs []runtime.Object, kubeObjs ...runtime.Obje
 	te.kube = kubefake.NewClientset(kubeObjs...)
 	te.gw = gwfake.NewSimpleClientset()
 	ns := testNS
-	flags := genericclioptions.NewConfigFlags(false)
+	flags := NewConfigFlags(false)
 	flags.Namespace = &ns
 	empty := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(empty, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
@@ -111,7 +110,7 @@ func (te *testEnv) run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var in, out, errOut bytes.Buffer
 	streams := genericiooptions.IOStreams{In: &in, Out: &out, ErrOut: &errOut}
-	flags, _ := te.f.Getter.(*genericclioptions.ConfigFlags)
+	flags, _ := te.f.Getter.(*ConfigFlags)
 	root := NewRootCmd(streams, flags, te.f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(t.Context())
