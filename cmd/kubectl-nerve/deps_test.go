@@ -35,6 +35,7 @@ func TestBinariesLinkOnlyTheLeanClient(t *testing.T) {
 		"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve",
 		"github.com/nerve-rollouts/nerve/plugins/cmd/nerve-gatewayapi",
 		"github.com/nerve-rollouts/nerve/plugins/cmd/nerve-mllp",
+		"github.com/nerve-rollouts/nerve/plugins/cmd/nerve-job",
 	} {
 		out, err := exec.Command("go", "list", "-deps", cmd).CombinedOutput()
 		if err != nil {
