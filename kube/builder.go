@@ -38,6 +38,12 @@ type Builder struct {
 // NewBuilder returns a Builder for cfg whose objects are the kinds scheme registers. Every
 // create, update and patch carries fieldManager (none when empty).
 func NewBuilder(cfg *rest.Config, scheme *runtime.Scheme, fieldManager string) (*Builder, error) {
+	// the user agent goes into the HTTP client's transport, so it is defaulted before that is
+	// built (as the typed clientset does)
+	if cfg.UserAgent == "" {
+		cfg = rest.CopyConfig(cfg)
+		cfg.UserAgent = rest.DefaultKubernetesUserAgent()
+	}
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes HTTP client: %w", err)
@@ -64,9 +70,6 @@ func (b *Builder) REST(gv schema.GroupVersion, apiPath string, limiter flowcontr
 	c.APIPath = apiPath
 	c.NegotiatedSerializer = b.codecs.WithoutConversion()
 	c.RateLimiter = limiter
-	if c.UserAgent == "" {
-		c.UserAgent = rest.DefaultKubernetesUserAgent()
-	}
 	rc, err := rest.RESTClientForConfigAndClient(c, b.hc)
 	if err != nil {
 		return nil, fmt.Errorf("%s REST client: %w", gv, err)
