@@ -26,6 +26,7 @@ const (
 	reasonHealthy          = "RolloutHealthy"
 	reasonInvalidSpec      = "InvalidSpec"
 	reasonReconcileError   = "ReconciliationError"
+	reasonRSCreateError    = "ReplicaSetCreateError"
 )
 
 func getCond(st *v1alpha1.RolloutStatus, t v1alpha1.RolloutConditionType) *v1alpha1.RolloutCondition {

@@ -145,6 +145,8 @@ func (c *Controller) setupInformers() {
 		func() runtime.Object { return &appsv1.ReplicaSetList{} }), &appsv1.ReplicaSet{}, true)
 	svcInf := c.informer(cl.Services.ListWatch(ns, kube.Selectors{},
 		func() runtime.Object { return &corev1.ServiceList{} }), &corev1.Service{}, true)
+	c.metrics.watchCaches(objectCaches{rollouts: c.rollouts.GetStore(), runs: c.runs.GetStore(),
+		templates: c.templates.GetStore(), clusterTemplates: c.clusterTmpls.GetStore()})
 	c.rsLister = appslisters.NewReplicaSetLister(rsInf.GetIndexer())
 	c.svcLister = corelisters.NewServiceLister(svcInf.GetIndexer())
 

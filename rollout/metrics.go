@@ -11,71 +11,49 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
-	"github.com/nerve-rollouts/nerve/rollout/canary"
 )
 
-// Metrics are the controller's Prometheus metrics, named as Argo Rollouts names them so that
-// existing dashboards and alerts keep working.
+// Metrics are the controller's Prometheus metrics, named and labelled as Argo Rollouts names
+// them so that existing dashboards and alerts keep working. The per-object information gauges
+// are computed at scrape time from the informer caches (objectCollector); only the counters and
+// reconcile histograms are stored.
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	rolloutInfo      *prometheus.GaugeVec
-	rolloutPhase     *prometheus.GaugeVec
-	rolloutReplicas  map[string]*prometheus.GaugeVec
+	objects          *objectCollector
 	rolloutReconcile *prometheus.HistogramVec
 	rolloutErrors    *prometheus.CounterVec
-	runInfo          *prometheus.GaugeVec
-	runMetricPhase   *prometheus.GaugeVec
-	runMetricType    *prometheus.GaugeVec
 	runReconcile     *prometheus.HistogramVec
-	k8sRequests      *prometheus.CounterVec
-	rolloutEvents    *prometheus.CounterVec
-}
-
-func phases() []v1alpha1.RolloutPhase {
-	return []v1alpha1.RolloutPhase{v1alpha1.RolloutPhaseHealthy, v1alpha1.RolloutPhaseDegraded,
-		v1alpha1.RolloutPhaseProgressing, v1alpha1.RolloutPhasePaused}
+	runErrors        *prometheus.CounterVec
+	k8sRequests      *counterSet
+	rolloutEvents    *counterSet
 }
 
 func runPhases() []v1alpha1.AnalysisPhase {
-	return []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhasePending, v1alpha1.AnalysisPhaseRunning,
-		v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseError,
+	return []v1alpha1.AnalysisPhase{v1alpha1.AnalysisPhasePending, v1alpha1.AnalysisPhaseError,
+		v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseRunning,
 		v1alpha1.AnalysisPhaseInconclusive}
 }
 
 // NewMetrics creates and registers the metrics on a fresh registry.
 func NewMetrics() *Metrics {
 	nn := []string{"namespace", "name"}
+	buckets := []float64{0.01, 0.15, .25, .5, 1}
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
-		rolloutInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rollout_info", Help: "Information about rollout."},
-			[]string{"namespace", "name", "strategy", "traffic_router", "phase"}),
-		rolloutPhase: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rollout_phase", Help: "Information on the state of the rollout (DEPRECATED - use rollout_info)"},
-			[]string{"namespace", "name", "strategy", "phase"}),
-		rolloutReplicas: map[string]*prometheus.GaugeVec{},
+		objects:  newObjectCollector(),
 		rolloutReconcile: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rollout_reconcile", Help: "Rollout reconciliation performance.",
-			Buckets: []float64{0.01, 0.15, .25, .5, 1}}, nn),
+			Buckets: buckets}, nn),
 		rolloutErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rollout_reconcile_error", Help: "Error occurring during the rollout"}, nn),
-		runInfo:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "analysis_run_info", Help: "Information about analysis run."}, []string{"namespace", "name", "phase"}),
-		runMetricPhase: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "analysis_run_metric_phase", Help: "Information on the duration of a specific metric in the Analysis Run"},
-			[]string{"namespace", "name", "metric", "type", "phase"}),
-		runMetricType: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "analysis_run_metric_type", Help: "Information on the type of a specific metric in the Analysis Runs"},
-			[]string{"namespace", "name", "metric", "type"}),
 		runReconcile: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "analysis_run_reconcile", Help: "Analysis Run reconciliation performance.",
-			Buckets: []float64{0.01, 0.15, .25, .5, 1}}, nn),
-		k8sRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "controller_clientset_k8s_request_total", Help: "Number of kubernetes requests executed during application reconciliation."},
-			[]string{"kind", "namespace", "name", "verb", "status_code"}),
-		rolloutEvents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rollout_events_total", Help: "Count of rollout events"},
-			[]string{"namespace", "name", "type", "reason"}),
+			Buckets: buckets}, nn),
+		runErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "analysis_run_reconcile_error", Help: "Error occurring during the analysis run"}, nn),
+		k8sRequests: newCounterSet("controller_clientset_k8s_request_total", "Number of kubernetes requests executed during application reconciliation.",
+			"kind", "namespace", "name", "verb", "status_code"),
+		rolloutEvents: newCounterSet("rollout_events_total", "Count of rollout events", "namespace", "name", "type", "reason"),
 	}
-	for _, s := range []string{"available", "unavailable", "desired", "updated"} {
-		m.rolloutReplicas[s] = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rollout_info_replicas_" + s,
-			Help: "The number of " + s + " replicas per rollout."}, nn)
-		m.Registry.MustRegister(m.rolloutReplicas[s])
-	}
-	m.Registry.MustRegister(m.rolloutInfo, m.rolloutPhase, m.rolloutReconcile, m.rolloutErrors, m.runInfo,
-		m.runMetricPhase, m.runMetricType, m.runReconcile, m.k8sRequests, m.rolloutEvents,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Registry.MustRegister(m.objects, m.rolloutReconcile, m.rolloutErrors, m.runReconcile, m.runErrors, m.k8sRequests,
+		m.rolloutEvents, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -84,103 +62,40 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 }
 
+// watchCaches makes the information gauges read these informer stores.
+func (m *Metrics) watchCaches(c objectCaches) { m.objects.watch(c) }
+
 func (m *Metrics) observeRollout(ro *v1alpha1.Rollout, took time.Duration, err error) {
 	m.rolloutReconcile.WithLabelValues(ro.Namespace, ro.Name).Observe(took.Seconds())
 	if err != nil {
 		m.rolloutErrors.WithLabelValues(ro.Namespace, ro.Name).Inc()
 	}
-	m.forgetRollout(ro.Namespace, ro.Name)
-	strategy, router := "canary", ""
-	if ro.Spec.Strategy.BlueGreen != nil {
-		strategy = "blueGreen"
-	}
-	if c := ro.Spec.Strategy.Canary; c != nil && c.TrafficRouting != nil {
-		var names []string
-		for n := range c.TrafficRouting.Plugins {
-			names = append(names, n)
-		}
-		router = strings.Join(names, ",")
-	}
-	m.rolloutInfo.WithLabelValues(ro.Namespace, ro.Name, strategy, router, string(ro.Status.Phase)).Set(1)
-	for _, p := range phases() {
-		v := 0.0
-		if p == ro.Status.Phase {
-			v = 1
-		}
-		m.rolloutPhase.WithLabelValues(ro.Namespace, ro.Name, strategy, string(p)).Set(v)
-	}
-	desired := canary.Replicas(ro)
-	m.rolloutReplicas["available"].WithLabelValues(ro.Namespace, ro.Name).Set(float64(ro.Status.AvailableReplicas))
-	m.rolloutReplicas["unavailable"].WithLabelValues(ro.Namespace, ro.Name).Set(float64(max(0, ro.Status.Replicas-ro.Status.AvailableReplicas)))
-	m.rolloutReplicas["desired"].WithLabelValues(ro.Namespace, ro.Name).Set(float64(desired))
-	m.rolloutReplicas["updated"].WithLabelValues(ro.Namespace, ro.Name).Set(float64(ro.Status.UpdatedReplicas))
 }
 
+// forgetRollout drops the stored series of a deleted Rollout (its gauges go with the cache).
 func (m *Metrics) forgetRollout(ns, name string) {
 	l := prometheus.Labels{"namespace": ns, "name": name}
-	m.rolloutInfo.DeletePartialMatch(l)
-	m.rolloutPhase.DeletePartialMatch(l)
-	for _, g := range m.rolloutReplicas {
-		g.DeletePartialMatch(l)
-	}
+	m.rolloutReconcile.Delete(l)
+	m.rolloutErrors.Delete(l)
+	m.rolloutEvents.forget(ns, name)
 }
 
-func (m *Metrics) observeRun(run *v1alpha1.AnalysisRun, took time.Duration) {
+func (m *Metrics) observeRun(run *v1alpha1.AnalysisRun, took time.Duration, err error) {
 	m.runReconcile.WithLabelValues(run.Namespace, run.Name).Observe(took.Seconds())
-	m.forgetRun(run.Namespace, run.Name)
-	phase := run.Status.Phase
-	if phase == "" {
-		phase = v1alpha1.AnalysisPhasePending
-	}
-	m.runInfo.WithLabelValues(run.Namespace, run.Name, string(phase)).Set(1)
-	for _, metric := range run.Spec.Metrics {
-		typ := metricType(metric)
-		m.runMetricType.WithLabelValues(run.Namespace, run.Name, metric.Name, typ).Set(1)
-		cur := v1alpha1.AnalysisPhasePending
-		for _, r := range run.Status.MetricResults {
-			if r.Name == metric.Name {
-				cur = r.Phase
-			}
-		}
-		for _, p := range runPhases() {
-			v := 0.0
-			if p == cur {
-				v = 1
-			}
-			m.runMetricPhase.WithLabelValues(run.Namespace, run.Name, metric.Name, typ, string(p)).Set(v)
-		}
+	if err != nil {
+		m.runErrors.WithLabelValues(run.Namespace, run.Name).Inc()
 	}
 }
 
+// forgetRun drops the stored series of a deleted AnalysisRun.
 func (m *Metrics) forgetRun(ns, name string) {
 	l := prometheus.Labels{"namespace": ns, "name": name}
-	m.runInfo.DeletePartialMatch(l)
-	m.runMetricPhase.DeletePartialMatch(l)
-	m.runMetricType.DeletePartialMatch(l)
-}
-
-func metricType(metric v1alpha1.Metric) string {
-	kinds := metric.Provider.Kinds()
-	if len(kinds) == 0 {
-		return "Unknown"
-	}
-	switch kinds[0] {
-	case "prometheus":
-		return "Prometheus"
-	case "web":
-		return "Web"
-	case "job":
-		return "Job"
-	case "plugin":
-		for n := range metric.Provider.Plugin {
-			return n
-		}
-	}
-	return kinds[0]
+	m.runReconcile.Delete(l)
+	m.runErrors.Delete(l)
 }
 
 func (m *Metrics) countEvent(ns, name, typ, reason string) {
-	m.rolloutEvents.WithLabelValues(ns, name, typ, reason).Inc()
+	m.rolloutEvents.inc(ns, name, typ, reason)
 }
 
 // WrapTransport counts every API request by kind, namespace, name, verb and status code, as
@@ -205,7 +120,7 @@ func (m *Metrics) WrapTransport(rt http.RoundTripper) http.RoundTripper {
 				name = strings.TrimPrefix(fs, "metadata.name=")
 			}
 		}
-		m.k8sRequests.WithLabelValues(kind, ns, name, v, code).Inc()
+		m.k8sRequests.inc(kind, ns, name, v, code)
 		return resp, err
 	})
 }

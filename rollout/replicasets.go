@@ -154,7 +154,7 @@ func (rc *rolloutCtx) ensureNewRS(ctx context.Context, podHash string) error {
 		return fmt.Errorf("hash collision for ReplicaSet %s: collisionCount now %d", want.Name, cc)
 	}
 	if err != nil {
-		rc.event("Warning", "ReplicaSetCreateError", "Failed to create new replica set %q: %v", want.Name, err)
+		rc.event("Warning", reasonRSCreateError, "Failed to create new replica set %q: %v", want.Name, err)
 		return err
 	}
 	rc.newRS = created

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -113,7 +112,7 @@ func TestRequestMetricLabelsAsArgo(t *testing.T) {
 		{"rollouts", "ns", "web", "Update", "200"},
 		{"configmaps", "ns", "argo-rollouts-config", "Watch", "200"},
 	} {
-		if got := testutil.ToFloat64(m.k8sRequests.WithLabelValues(want...)); got != 1 {
+		if got := m.k8sRequests.value(want...); got != 1 {
 			t.Errorf("controller_clientset_k8s_request_total%v = %v, want 1", want, got)
 		}
 	}

@@ -36,6 +36,7 @@ func (c *Controller) syncAnalysisRun(ctx context.Context, ref cache.ObjectName) 
 			return 0, nil
 		}
 		if err != nil {
+			c.metrics.observeRun(run, c.now().Sub(start), err)
 			return 0, err
 		}
 		out = updated
@@ -47,7 +48,7 @@ func (c *Controller) syncAnalysisRun(ctx context.Context, ref cache.ObjectName) 
 				"Analysis Run completed. Phase: %s", out.Status.Phase)
 		}
 	}
-	c.metrics.observeRun(out, c.now().Sub(start))
+	c.metrics.observeRun(out, c.now().Sub(start), nil)
 	if out.Status.Phase.Completed() {
 		return c.expireRun(ctx, out)
 	}

@@ -4,8 +4,9 @@
 // apply. It is shared by `kubectl nerve` and its web dashboard, so both show the same thing.
 //
 // The builders (Build, AnalysisRunOf, Metrics, Phase, ...) are pure: they take API objects and
-// the current time, so their result is deterministic. Reader fetches those objects with dynamic,
-// typed Kubernetes and Gateway API clients and runs the builders; it never writes. Rendering
+// the current time, so their result is deterministic. Reader fetches those objects with a dynamic
+// client and lean typed ones (kube.API: ReplicaSets and pods; gatewayapi.Clients: routes) and
+// runs the builders; it never writes. Rendering
 // (terminal tables, colours, HTML) belongs to the front ends.
 //
 // The traffic read side dispatches on the shape of each trafficRouting plugin config, not on

@@ -14,10 +14,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/kube"
+	"github.com/nerve-rollouts/nerve/router/gatewayapi"
 )
 
 // Reader reads Rollouts and what belongs to them, and builds their view. It never writes. Each
@@ -26,11 +26,18 @@ type Reader struct {
 	// Dynamic reads Rollouts, AnalysisRuns and MLLPRoutes.
 	Dynamic dynamic.Interface
 	// Kube reads ReplicaSets and pods (Snapshot, Rollout, ReplicaSets).
-	Kube kubernetes.Interface
+	Kube *Kube
 	// Gateway reads Gateway API routes (Traffic).
-	Gateway gwclient.Interface
+	Gateway *gatewayapi.Clients
 	// Now is the clock of the views (time.Now when nil).
 	Now func() time.Time
+}
+
+// Kube lists the built-in kinds the Reader reads (kube.Resources over the API server, or
+// tests' fakes).
+type Kube struct {
+	ReplicaSets kube.API
+	Pods        kube.API
 }
 
 // Snapshot is one read of a Rollout: the object as the API server sent it, its typed decoding,
@@ -125,8 +132,8 @@ func (r Reader) Overview(ctx context.Context, ns string) ([]Rollout, error) {
 	if err != nil {
 		return nil, err
 	}
-	rss, err := r.Kube.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
+	rss := &appsv1.ReplicaSetList{}
+	if err := r.Kube.ReplicaSets.List(ctx, ns, metav1.ListOptions{}, rss); err != nil {
 		return nil, fmt.Errorf("list replicasets: %w", err)
 	}
 	runs, err := r.listRuns(ctx, ns)
@@ -217,8 +224,8 @@ func (r Reader) listReplicaSets(ctx context.Context, ro *v1alpha1.Rollout) ([]ap
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.Kube.AppsV1().ReplicaSets(ro.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
+	l := &appsv1.ReplicaSetList{}
+	if err := r.Kube.ReplicaSets.List(ctx, ro.Namespace, metav1.ListOptions{LabelSelector: sel}, l); err != nil {
 		return nil, fmt.Errorf("list replicasets: %w", err)
 	}
 	return l.Items, nil
@@ -232,8 +239,8 @@ func (r Reader) listPods(ctx context.Context, ro *v1alpha1.Rollout) ([]corev1.Po
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.Kube.CoreV1().Pods(ro.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
+	l := &corev1.PodList{}
+	if err := r.Kube.Pods.List(ctx, ro.Namespace, metav1.ListOptions{LabelSelector: sel}, l); err != nil {
 		return nil, fmt.Errorf("list pods: %w", err)
 	}
 	return l.Items, nil

@@ -25,7 +25,7 @@ const (
 func worldReader(t *testing.T, w viewtest.World) (Reader, viewtest.Fakes) {
 	t.Helper()
 	f := w.Fakes()
-	return Reader{Dynamic: f.Dynamic, Kube: f.Kube, Gateway: f.Gateway, Now: viewtest.Now}, f
+	return Reader{Dynamic: f.Dynamic, Kube: &Kube{ReplicaSets: f.ReplicaSets(), Pods: f.Pods()}, Gateway: f.GatewayClients(), Now: viewtest.Now}, f
 }
 
 func TestReaderSnapshotBuildsTheTree(t *testing.T) {

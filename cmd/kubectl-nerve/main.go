@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // exec/OIDC auth providers of kubeconfigs
 
@@ -18,7 +17,7 @@ import (
 
 func main() {
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	flags := genericclioptions.NewConfigFlags(true)
+	flags := cli.NewConfigFlags(true)
 	root := cli.NewRootCmd(streams, flags, cli.NewFactory(flags))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := root.ExecuteContext(ctx)

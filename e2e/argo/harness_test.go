@@ -38,6 +38,8 @@ type suite struct {
 	t   *testing.T
 	env *framework.Env
 	ns  string
+	// metrics is the URL of the controller's /metrics.
+	metrics string
 }
 
 // routerPlugin is a traffic-router plugin for a suite's argo-rollouts-config.
@@ -110,7 +112,8 @@ func (s *suite) startArgo() {
 	cmd := fmt.Sprintf("cd %q && exec %q --kubeconfig %q --namespace %q --namespaced --leader-elect=false --metricsport %d --healthzPort %d --loglevel info",
 		s.t.TempDir(), filepath.Join(argoDir, "rollouts-controller"), os.Getenv(framework.EnvKubeconfig), s.ns, metrics, healthz)
 	framework.StartProcess(s.t, "/bin/sh", []string{"-c", cmd}, []string{"POD_NAMESPACE=" + s.ns})
-	waitHTTP(s.t, fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics))
+	s.metrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics)
+	waitHTTP(s.t, s.metrics)
 }
 
 // startNerve runs nerve's loop on s.ns.
@@ -125,6 +128,7 @@ func (s *suite) startNerve() {
 		"--plugin-workdir", s.t.TempDir(),
 	}
 	framework.StartProcess(s.t, framework.Binary(s.t, "nerve-controller"), args, nil)
+	s.metrics = "http://" + metrics + "/metrics"
 	waitHTTP(s.t, "http://"+metrics+"/healthz")
 }
 

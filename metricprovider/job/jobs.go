@@ -13,7 +13,6 @@ import (
 	k8serrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 )
@@ -71,17 +70,17 @@ func copyMap(in map[string]string) map[string]string {
 }
 
 // create creates the Job; one that already exists and is owned by the same run is adopted.
-func (p *Provider) create(ctx context.Context, c kubernetes.Interface, job *batchv1.Job) (*batchv1.Job, error) {
-	jobs := c.BatchV1().Jobs(job.Namespace)
-	created, err := jobs.Create(ctx, job, metav1.CreateOptions{})
+func (p *Provider) create(ctx context.Context, c *Clients, job *batchv1.Job) (*batchv1.Job, error) {
+	created := &batchv1.Job{}
+	err := c.Jobs.Create(ctx, job.Namespace, job, created)
 	if err == nil {
 		return created, nil
 	}
 	if !k8serrors.IsAlreadyExists(err) {
 		return nil, fmt.Errorf("create job %s/%s: %w", job.Namespace, job.Name, err)
 	}
-	existing, gerr := jobs.Get(ctx, job.Name, metav1.GetOptions{})
-	if gerr != nil {
+	existing := &batchv1.Job{}
+	if gerr := c.Jobs.Get(ctx, job.Namespace, job.Name, existing); gerr != nil {
 		return nil, fmt.Errorf("create job %s/%s: %w (and reading the existing one: %v)", job.Namespace, job.Name, err, gerr)
 	}
 	if existing.DeletionTimestamp != nil {
@@ -137,7 +136,7 @@ func terminalWaiting(reason string) bool {
 }
 
 // stuckPod reports a pod of the Job whose container can never start (Argo: Inconclusive).
-func (p *Provider) stuckPod(ctx context.Context, c kubernetes.Interface, job *batchv1.Job) (string, bool, error) {
+func (p *Provider) stuckPod(ctx context.Context, c *Clients, job *batchv1.Job) (string, bool, error) {
 	if job.Spec.Selector == nil {
 		return "", false, nil
 	}
@@ -145,8 +144,8 @@ func (p *Provider) stuckPod(ctx context.Context, c kubernetes.Interface, job *ba
 	if err != nil {
 		return "", false, fmt.Errorf("job %s/%s: selector: %w", job.Namespace, job.Name, err)
 	}
-	pods, err := c.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-	if err != nil {
+	pods := &corev1.PodList{}
+	if err := c.Pods.List(ctx, job.Namespace, metav1.ListOptions{LabelSelector: sel.String()}, pods); err != nil {
 		return "", false, fmt.Errorf("job %s/%s: list pods: %w", job.Namespace, job.Name, err)
 	}
 	for _, pod := range pods.Items {
@@ -170,9 +169,9 @@ func jobIndex(name string) int {
 }
 
 // deleteJob deletes a Job and its pods (foreground); a Job already gone is fine.
-func deleteJob(ctx context.Context, c kubernetes.Interface, ns, name string) error {
+func deleteJob(ctx context.Context, c *Clients, ns, name string) error {
 	fg := metav1.DeletePropagationForeground
-	err := c.BatchV1().Jobs(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &fg})
+	err := c.Jobs.Delete(ctx, ns, name, metav1.DeleteOptions{PropagationPolicy: &fg})
 	if err != nil && !k8serrors.IsNotFound(err) {
 		return fmt.Errorf("delete job %s/%s: %w", ns, name, err)
 	}
@@ -180,10 +179,10 @@ func deleteJob(ctx context.Context, c kubernetes.Interface, ns, name string) err
 }
 
 // oldJobs lists the run's Jobs of one metric, oldest first, and returns those beyond limit.
-func oldJobs(ctx context.Context, c kubernetes.Interface, run *v1alpha1.AnalysisRun, metric string, limit int) ([]batchv1.Job, error) {
+func oldJobs(ctx context.Context, c *Clients, run *v1alpha1.AnalysisRun, metric string, limit int) ([]batchv1.Job, error) {
 	sel := labels.SelectorFromSet(labels.Set{AnalysisRunUIDLabelKey: string(run.UID)})
-	list, err := c.BatchV1().Jobs(run.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-	if err != nil {
+	list := &batchv1.JobList{}
+	if err := c.Jobs.List(ctx, run.Namespace, metav1.ListOptions{LabelSelector: sel.String()}, list); err != nil {
 		return nil, fmt.Errorf("list jobs of analysis run %s/%s: %w", run.Namespace, run.Name, err)
 	}
 	var mine []batchv1.Job

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -40,7 +40,7 @@ type Options struct {
 	// Now is time.Now by default.
 	Now func() time.Time
 	// Client, when set, is used as it is (tests); otherwise RESTConfig builds one on first use.
-	Client kubernetes.Interface
+	Client *Clients
 	// RESTConfig loads the client configuration; by default KUBECONFIG (or ~/.kube/config), else
 	// the in-cluster service account.
 	RESTConfig func() (*rest.Config, error)
@@ -54,7 +54,7 @@ type Provider struct {
 	restConfig func() (*rest.Config, error)
 
 	mu     sync.Mutex
-	client kubernetes.Interface
+	client *Clients
 }
 
 var _ plugins.MetricProvider = (*Provider)(nil)
@@ -85,7 +85,7 @@ func defaultRESTConfig() (*rest.Config, error) {
 }
 
 // kube returns the client, building it on first use (or after a failed attempt).
-func (p *Provider) kube() (kubernetes.Interface, error) {
+func (p *Provider) kube() (*Clients, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.client != nil {
@@ -97,7 +97,7 @@ func (p *Provider) kube() (kubernetes.Interface, error) {
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "nerve-job"
-	c, err := kubernetes.NewForConfig(cfg)
+	c, err := NewClients(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("Kubernetes client: %w", err)
 	}
@@ -161,8 +161,8 @@ func (p *Provider) Resume(ctx context.Context, run *v1alpha1.AnalysisRun, _ v1al
 	if err != nil {
 		return p.fail(meas, err), nil
 	}
-	job, err := c.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
+	job := &batchv1.Job{}
+	if err := c.Jobs.Get(ctx, ns, name, job); err != nil {
 		return p.fail(meas, fmt.Errorf("job %s/%s: %w", ns, name, err)), nil
 	}
 	if phase, msg, done := finished(job); done {

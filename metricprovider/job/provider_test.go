@@ -17,6 +17,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/kube/kubetest"
 )
 
 const runUID = "6f1c2b8e-0d7a-4c55-9a1e-3b2f8d9c0a11"
@@ -43,7 +44,13 @@ func (c *clock) now() time.Time { return c.t }
 func newProvider(objs ...runtime.Object) (*Provider, *fake.Clientset, *clock) {
 	c := fake.NewClientset(objs...)
 	clk := &clock{t: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
-	return New(Options{Client: c, Now: clk.now}), c, clk
+	return New(Options{Client: fakeClients(c), Now: clk.now}), c, clk
+}
+
+// fakeClients are the provider's Clients over the fake clientset c.
+func fakeClients(c *fake.Clientset) *Clients {
+	return &Clients{Jobs: kubetest.New(&c.Fake, batchv1.SchemeGroupVersion.WithResource("jobs"), "Job"),
+		Pods: kubetest.New(&c.Fake, corev1.SchemeGroupVersion.WithResource("pods"), "Pod")}
 }
 
 func TestRunCreatesArgosJob(t *testing.T) {

@@ -1,21 +1,12 @@
 package kube
 
 import (
-	"context"
-	"fmt"
-	"net/http"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/flowcontrol"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/kube"
 )
 
 // Client holds one Resource per kind nerve uses. Built-in kinds share one rate limiter (as
@@ -41,187 +32,51 @@ func New(cfg *rest.Config, fieldManager string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes HTTP client: %w", err)
-	}
-	b := builder{cfg: cfg, hc: hc, codecs: serializer.NewCodecFactory(scheme), params: runtime.NewParameterCodec(scheme),
-		fieldManager: fieldManager}
-	builtin := b.limiter()
-	core, err := b.rest(schema.GroupVersion{Version: "v1"}, "/api", builtin)
+	b, err := kube.NewBuilder(cfg, scheme, fieldManager)
 	if err != nil {
 		return nil, err
 	}
-	apps, err := b.rest(schema.GroupVersion{Group: "apps", Version: "v1"}, "/apis", builtin)
+	builtin := b.Limiter()
+	core, err := b.REST(schema.GroupVersion{Version: "v1"}, "/api", builtin)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := b.REST(schema.GroupVersion{Group: "apps", Version: "v1"}, "/apis", builtin)
 	if err != nil {
 		return nil, err
 	}
 	// the leader-election Lease has its own rate limiter: a renewal must not queue behind a
 	// burst of reconcile writes and miss its renew deadline
-	coord, err := b.rest(schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}, "/apis", b.limiter())
+	coord, err := b.REST(schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}, "/apis", b.Limiter())
 	if err != nil {
 		return nil, err
 	}
-	argo, err := b.rest(v1alpha1.GroupVersion(), "/apis", b.limiter())
+	argo, err := b.REST(v1alpha1.GroupVersion(), "/apis", b.Limiter())
 	if err != nil {
 		return nil, err
 	}
 	return &Client{
-		ReplicaSets:              b.resource(apps, "replicasets", true, true),
-		Pods:                     b.resource(core, "pods", true, true),
-		Services:                 b.resource(core, "services", true, true),
-		Secrets:                  b.resource(core, "secrets", true, true),
-		ConfigMaps:               b.resource(core, "configmaps", true, true),
-		Events:                   b.resource(core, "events", true, true),
-		Leases:                   b.resource(coord, "leases", true, true),
-		Rollouts:                 b.resource(argo, v1alpha1.RolloutResource, true, false),
-		AnalysisRuns:             b.resource(argo, v1alpha1.AnalysisRunResource, true, false),
-		AnalysisTemplates:        b.resource(argo, v1alpha1.AnalysisTemplateResource, true, false),
-		ClusterAnalysisTemplates: b.resource(argo, v1alpha1.ClusterAnalysisTemplateResource, false, false),
+		ReplicaSets:              b.Resource(apps, "replicasets", true, true),
+		Pods:                     b.Resource(core, "pods", true, true),
+		Services:                 b.Resource(core, "services", true, true),
+		Secrets:                  b.Resource(core, "secrets", true, true),
+		ConfigMaps:               b.Resource(core, "configmaps", true, true),
+		Events:                   b.Resource(core, "events", true, true),
+		Leases:                   b.Resource(coord, "leases", true, true),
+		Rollouts:                 b.Resource(argo, v1alpha1.RolloutResource, true, false),
+		AnalysisRuns:             b.Resource(argo, v1alpha1.AnalysisRunResource, true, false),
+		AnalysisTemplates:        b.Resource(argo, v1alpha1.AnalysisTemplateResource, true, false),
+		ClusterAnalysisTemplates: b.Resource(argo, v1alpha1.ClusterAnalysisTemplateResource, false, false),
 	}, nil
 }
 
-type builder struct {
-	cfg          *rest.Config
-	hc           *http.Client
-	codecs       serializer.CodecFactory
-	params       runtime.ParameterCodec
-	fieldManager string
-}
+// Resource is one kind's REST endpoint (kube.Resource).
+type Resource = kube.Resource
 
-// limiter is the token bucket of cfg (nil when cfg carries its own limiter or no QPS).
-func (b builder) limiter() flowcontrol.RateLimiter {
-	if b.cfg.RateLimiter != nil || b.cfg.QPS <= 0 {
-		return b.cfg.RateLimiter
-	}
-	return flowcontrol.NewTokenBucketRateLimiter(b.cfg.QPS, b.cfg.Burst)
-}
-
-func (b builder) rest(gv schema.GroupVersion, apiPath string, limiter flowcontrol.RateLimiter) (*rest.RESTClient, error) {
-	c := rest.CopyConfig(b.cfg)
-	c.GroupVersion = &gv
-	c.APIPath = apiPath
-	c.NegotiatedSerializer = b.codecs.WithoutConversion()
-	c.RateLimiter = limiter
-	if c.UserAgent == "" {
-		c.UserAgent = rest.DefaultKubernetesUserAgent()
-	}
-	rc, err := rest.RESTClientForConfigAndClient(c, b.hc)
-	if err != nil {
-		return nil, fmt.Errorf("%s REST client: %w", gv, err)
-	}
-	return rc, nil
-}
-
-func (b builder) resource(rc rest.Interface, name string, namespaced, protobuf bool) Resource {
-	return Resource{rc: rc, params: b.params, name: name, namespaced: namespaced, protobuf: protobuf, fieldManager: b.fieldManager}
-}
+// Selectors narrow a list-watch (kube.Selectors).
+type Selectors = kube.Selectors
 
 // NewResource returns the Resource name served by rc (tests, and kinds Client does not hold).
 func NewResource(rc rest.Interface, params runtime.ParameterCodec, name string, namespaced bool, fieldManager string) Resource {
-	return Resource{rc: rc, params: params, name: name, namespaced: namespaced, fieldManager: fieldManager}
-}
-
-// Resource is one kind's REST endpoint. Its calls are the typed clientset's: the same paths,
-// verbs, query options and bodies (protobuf for built-in kinds, JSON for custom resources).
-type Resource struct {
-	rc           rest.Interface
-	params       runtime.ParameterCodec
-	name         string
-	namespaced   bool
-	protobuf     bool
-	fieldManager string
-}
-
-// Name is the plural resource name.
-func (r Resource) Name() string { return r.name }
-
-func (r Resource) req(req *rest.Request, ns string) *rest.Request {
-	return req.UseProtobufAsDefaultIfPreferred(r.protobuf).NamespaceIfScoped(ns, r.namespaced).Resource(r.name)
-}
-
-// Get reads ns/name into out.
-func (r Resource) Get(ctx context.Context, ns, name string, out runtime.Object) error {
-	return r.req(r.rc.Get(), ns).Name(name).VersionedParams(&metav1.GetOptions{}, r.params).Do(ctx).Into(out)
-}
-
-// List lists ns ("" = all namespaces) into out.
-func (r Resource) List(ctx context.Context, ns string, opts metav1.ListOptions, out runtime.Object) error {
-	return r.req(r.rc.Get(), ns).VersionedParams(&opts, r.params).Do(ctx).Into(out)
-}
-
-// Watch watches ns ("" = all namespaces).
-func (r Resource) Watch(ctx context.Context, ns string, opts metav1.ListOptions) (watch.Interface, error) {
-	opts.Watch = true
-	return r.req(r.rc.Get(), ns).VersionedParams(&opts, r.params).Watch(ctx)
-}
-
-// Create creates obj in ns and decodes the stored object into out.
-func (r Resource) Create(ctx context.Context, ns string, obj, out runtime.Object) error {
-	return r.req(r.rc.Post(), ns).VersionedParams(&metav1.CreateOptions{FieldManager: r.fieldManager}, r.params).
-		Body(obj).Do(ctx).Into(out)
-}
-
-// Update replaces ns/name (or its subresource when not empty) with obj and decodes the result into out.
-func (r Resource) Update(ctx context.Context, ns, name, subresource string, obj, out runtime.Object) error {
-	req := r.req(r.rc.Put(), ns).Name(name)
-	if subresource != "" {
-		req = req.SubResource(subresource)
-	}
-	return req.VersionedParams(&metav1.UpdateOptions{FieldManager: r.fieldManager}, r.params).Body(obj).Do(ctx).Into(out)
-}
-
-// Patch patches ns/name; out (nil: the result is dropped) receives the result.
-func (r Resource) Patch(ctx context.Context, ns, name string, pt types.PatchType, data []byte, out runtime.Object) error {
-	res := r.req(r.rc.Patch(pt), ns).Name(name).
-		VersionedParams(&metav1.PatchOptions{FieldManager: r.fieldManager}, r.params).Body(data).Do(ctx)
-	if out == nil {
-		return res.Error()
-	}
-	return res.Into(out)
-}
-
-// PatchSubresource patches a subresource of ns/name (a Rollout's status); out receives the result.
-func (r Resource) PatchSubresource(ctx context.Context, ns, name, subresource string, pt types.PatchType, data []byte, out runtime.Object) error {
-	return r.req(r.rc.Patch(pt), ns).Name(name).SubResource(subresource).
-		VersionedParams(&metav1.PatchOptions{FieldManager: r.fieldManager}, r.params).Body(data).Do(ctx).Into(out)
-}
-
-// Delete deletes ns/name.
-func (r Resource) Delete(ctx context.Context, ns, name string, opts metav1.DeleteOptions) error {
-	return r.req(r.rc.Delete(), ns).Name(name).Body(&opts).Do(ctx).Error()
-}
-
-// CreateSubresource posts obj to a subresource of ns/name (a pod's eviction).
-func (r Resource) CreateSubresource(ctx context.Context, ns, name, subresource string, obj runtime.Object) error {
-	return r.req(r.rc.Post(), ns).Name(name).SubResource(subresource).Body(obj).Do(ctx).Error()
-}
-
-// Selectors narrow a list-watch.
-type Selectors struct {
-	Label string
-	Field string
-}
-
-// ListWatch lists and watches ns ("" = all namespaces) narrowed by sel; newList returns an
-// empty list object of the kind.
-func (r Resource) ListWatch(ns string, sel Selectors, newList func() runtime.Object) *cache.ListWatch {
-	narrow := func(o metav1.ListOptions) metav1.ListOptions {
-		if sel.Label != "" {
-			o.LabelSelector = sel.Label
-		}
-		if sel.Field != "" {
-			o.FieldSelector = sel.Field
-		}
-		return o
-	}
-	return &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			out := newList()
-			return out, r.List(ctx, ns, narrow(o), out)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return r.Watch(ctx, ns, narrow(o))
-		},
-	}
+	return kube.NewResource(rc, params, name, namespaced, fieldManager)
 }

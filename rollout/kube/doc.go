@@ -1,6 +1,7 @@
-// Package kube is nerve's lean Kubernetes client layer: REST clients for the few kinds the
-// controller reads and writes (Rollouts, AnalysisRuns and their templates, ReplicaSets, Pods,
-// Services, Secrets, ConfigMaps, Events, Leases, Evictions), a scheme that registers only their
+// Package kube is the controller's lean Kubernetes client layer: REST clients (Resources of the
+// top-level kube package) for the few kinds the controller reads and writes (Rollouts,
+// AnalysisRuns and their templates, ReplicaSets, Pods, Services, Secrets, ConfigMaps, Events,
+// Leases, Evictions), a scheme that registers only their
 // API groups, list-watches for informers, an event recorder, and Lease-based leader election.
 //
 // It exists for size: client-go's typed clientset (k8s.io/client-go/kubernetes), its scheme and

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 
@@ -75,13 +75,14 @@ type Recorder struct {
 	RetryWait time.Duration
 
 	mu      sync.Mutex
-	similar *lru.Cache // aggregate key -> *similarGroup
+	similar *lru.Cache // similar-event key -> *similarGroup
 	seen    *lru.Cache // event key -> seenEvent
 	spam    *lru.Cache // spam key -> flowcontrol.PassiveRateLimiter
+	seeds   [2]maphash.Seed
 }
 
 type similarGroup struct {
-	messages map[string]bool
+	messages map[cacheKey]bool // hashes of the distinct messages
 	last     time.Time
 }
 
@@ -97,7 +98,8 @@ type seenEvent struct {
 func NewRecorder(logger klog.Logger, w EventWriter, scheme *runtime.Scheme, source corev1.EventSource) *Recorder {
 	return &Recorder{w: w, scheme: scheme, source: source, logger: logger, queue: make(chan *corev1.Event, eventQueueSize),
 		Now: time.Now, RetryWait: eventRetryWait,
-		similar: lru.New(eventCacheSize), seen: lru.New(eventCacheSize), spam: lru.New(eventCacheSize)}
+		similar: lru.New(eventCacheSize), seen: lru.New(eventCacheSize), spam: lru.New(eventCacheSize),
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 }
 
 // Event records an event about obj.
@@ -150,21 +152,35 @@ func (r *Recorder) Run(ctx context.Context) {
 	}
 }
 
-func joinKey(parts ...string) string { return strings.Join(parts, "") }
+// cacheKey is a 128-bit hash of a cache key: client-go keys its event caches by the key
+// strings themselves (the concatenated source, object, type, reason and message), nerve by
+// their hash, which keeps the 4096-entry caches a fraction of the size.
+type cacheKey struct{ a, b uint64 }
 
-func eventKey(e *corev1.Event) string {
-	o := e.InvolvedObject
-	return joinKey(e.Source.Component, e.Source.Host, o.Kind, o.Namespace, o.Name, o.FieldPath, string(o.UID), o.APIVersion, e.Type, e.Reason, e.Message)
+func (r *Recorder) key(parts ...string) cacheKey {
+	var h1, h2 maphash.Hash
+	h1.SetSeed(r.seeds[0])
+	h2.SetSeed(r.seeds[1])
+	for _, p := range parts {
+		_, _ = h1.WriteString(p) // never fails
+		_, _ = h2.WriteString(p)
+	}
+	return cacheKey{h1.Sum64(), h2.Sum64()}
 }
 
-func spamKey(e *corev1.Event) string {
+func (r *Recorder) eventKey(e *corev1.Event) cacheKey {
 	o := e.InvolvedObject
-	return joinKey(e.Source.Component, e.Source.Host, o.Kind, o.Namespace, o.Name, string(o.UID), o.APIVersion, e.Type)
+	return r.key(e.Source.Component, e.Source.Host, o.Kind, o.Namespace, o.Name, o.FieldPath, string(o.UID), o.APIVersion, e.Type, e.Reason, e.Message)
 }
 
-func similarKey(e *corev1.Event) string {
+func (r *Recorder) spamKey(e *corev1.Event) cacheKey {
 	o := e.InvolvedObject
-	return joinKey(e.Source.Component, e.Source.Host, o.Kind, o.Namespace, o.Name, string(o.UID), o.APIVersion, e.Type, e.Reason,
+	return r.key(e.Source.Component, e.Source.Host, o.Kind, o.Namespace, o.Name, string(o.UID), o.APIVersion, e.Type)
+}
+
+func (r *Recorder) similarKey(e *corev1.Event) cacheKey {
+	o := e.InvolvedObject
+	return r.key(e.Source.Component, e.Source.Host, o.Kind, o.Namespace, o.Name, string(o.UID), o.APIVersion, e.Type, e.Reason,
 		e.ReportingController, e.ReportingInstance)
 }
 
@@ -186,29 +202,29 @@ func (r *Recorder) correlate(e *corev1.Event) (out *corev1.Event, patch []byte, 
 	}
 	r.seen.Add(key, seenEvent{count: out.Count, first: out.FirstTimestamp, name: out.Name, resourceVersion: out.ResourceVersion})
 	var lim flowcontrol.PassiveRateLimiter
-	if v, ok := r.spam.Get(spamKey(out)); ok {
+	if v, ok := r.spam.Get(r.spamKey(out)); ok {
 		lim = v.(flowcontrol.PassiveRateLimiter)
 	} else {
 		lim = flowcontrol.NewTokenBucketPassiveRateLimiterWithClock(eventSpamQPS, eventSpamBurst, passiveClock(r.Now))
 	}
-	r.spam.Add(spamKey(out), lim)
+	r.spam.Add(r.spamKey(out), lim)
 	return out, patch, !lim.TryAccept()
 }
 
 // combine returns e, or once a group has more than eventSimilarMax distinct messages, a new
 // combined event keyed by its group (so that later ones patch it); and the event's cache key.
-func (r *Recorder) combine(e *corev1.Event) (*corev1.Event, string) {
+func (r *Recorder) combine(e *corev1.Event) (*corev1.Event, cacheKey) {
 	now := r.Now()
-	gk := similarKey(e)
-	g := &similarGroup{messages: map[string]bool{}}
+	gk := r.similarKey(e)
+	g := &similarGroup{messages: map[cacheKey]bool{}}
 	if v, ok := r.similar.Get(gk); ok && now.Sub(v.(*similarGroup).last) <= eventSimilarWindow {
 		g = v.(*similarGroup)
 	}
-	g.messages[e.Message] = true
+	g.messages[r.key(e.Message)] = true
 	g.last = now
 	r.similar.Add(gk, g)
 	if len(g.messages) < eventSimilarMax {
-		return e, eventKey(e)
+		return e, r.eventKey(e)
 	}
 	for m := range g.messages { // keep the group at the limit
 		delete(g.messages, m)
@@ -260,7 +276,7 @@ func (r *Recorder) write(ctx context.Context, e *corev1.Event, patch []byte) boo
 	}
 	if err == nil {
 		r.mu.Lock()
-		r.seen.Add(eventKey(out), seenEvent{count: out.Count, first: out.FirstTimestamp, name: out.Name, resourceVersion: out.ResourceVersion})
+		r.seen.Add(r.eventKey(out), seenEvent{count: out.Count, first: out.FirstTimestamp, name: out.Name, resourceVersion: out.ResourceVersion})
 		r.mu.Unlock()
 		return true
 	}

@@ -9,12 +9,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8sfake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/kube"
+	"github.com/nerve-rollouts/nerve/kube/kubetest"
 )
 
 const (
@@ -44,8 +47,18 @@ func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 		}
 	}
 	f := &fixture{gw: gwfake.NewSimpleClientset(gwObjs...), core: k8sfake.NewSimpleClientset(coreObjs...)}
-	f.r = New(Options{Clients: &Clients{Gateway: f.gw, Core: f.core}})
+	f.r = New(Options{Clients: f.lean()})
 	return f
+}
+
+// lean is the router's Clients over the fixture's fake clientsets.
+func (f *fixture) lean() *Clients {
+	return ClientsFrom(func(gvr schema.GroupVersionResource, kind string) kube.API {
+		if gvr.Group == "" {
+			return kubetest.New(&f.core.Fake, gvr, kind)
+		}
+		return kubetest.New(&f.gw.Fake, gvr, kind)
+	})
 }
 
 // patches counts the patch actions sent so far.

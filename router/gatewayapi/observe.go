@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 )
@@ -51,7 +50,7 @@ type BackendWeight struct {
 // backendRef weights in the order the router reconciles them. Routes live in cfg.Namespace, or
 // the Rollout's namespace when it is empty. It only reads. A route that cannot be read is
 // returned with Err set; the error is the discovery's (a bad selector or a failed list).
-func Observe(ctx context.Context, gw gwclient.Interface, ro *v1alpha1.Rollout, cfg *Config) ([]RouteWeights, error) {
+func Observe(ctx context.Context, gw *Clients, ro *v1alpha1.Rollout, cfg *Config) ([]RouteWeights, error) {
 	c := *cfg
 	if c.Namespace == "" {
 		c.Namespace = ro.Namespace
@@ -77,7 +76,7 @@ func roleSpec(ro *v1alpha1.Rollout) weightSpec {
 	return w
 }
 
-func observeRoute(ctx context.Context, gw gwclient.Interface, w weightSpec, t target) RouteWeights {
+func observeRoute(ctx context.Context, gw *Clients, w weightSpec, t target) RouteWeights {
 	out := RouteWeights{Kind: t.Kind, Namespace: t.Namespace, Name: t.Name}
 	r, err := readRoute(ctx, gw, t)
 	if err != nil {

@@ -52,7 +52,7 @@ func TestObserveReportsEveryRuleAndBackend(t *testing.T) {
 	tcp := &gatewayv1.TCPRoute{ObjectMeta: metav1.ObjectMeta{Name: "mllp", Namespace: testNS},
 		Spec: gatewayv1.TCPRouteSpec{Rules: []gatewayv1.TCPRouteRule{{BackendRefs: []gatewayv1.BackendRef{backend(stableSvc, nil), backend(canarySvc, ptr(int32(0)))}}}}}
 	f := newFixture(t, web, tcp)
-	got, err := Observe(context.Background(), f.gw, rollout(""), mustDecode(t, `{"httpRoute":"fhir","tcpRoutes":[{"name":"mllp"}]}`))
+	got, err := Observe(context.Background(), f.lean(), rollout(""), mustDecode(t, `{"httpRoute":"fhir","tcpRoutes":[{"name":"mllp"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestObserveSelectorsAndNamespaces(t *testing.T) {
 	b := httpRoute("b", weightedHTTPRule(""))
 	b.Namespace = "gw"
 	f := newFixture(t, a, b)
-	got, err := Observe(context.Background(), f.gw, rollout(""), mustDecode(t, `{"namespace":"gw","httpRouteSelector":{"matchLabels":{"app":"fhir"}}}`))
+	got, err := Observe(context.Background(), f.lean(), rollout(""), mustDecode(t, `{"namespace":"gw","httpRouteSelector":{"matchLabels":{"app":"fhir"}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,14 +103,14 @@ func TestObserveSelectorsAndNamespaces(t *testing.T) {
 			t.Errorf("backend %+v of another namespace has a role", bw)
 		}
 	}
-	if _, err := Observe(context.Background(), f.gw, rollout(""), mustDecode(t, `{"httpRouteSelector":{"matchExpressions":[{"key":"app","operator":"Bogus"}]}}`)); err == nil {
+	if _, err := Observe(context.Background(), f.lean(), rollout(""), mustDecode(t, `{"httpRouteSelector":{"matchExpressions":[{"key":"app","operator":"Bogus"}]}}`)); err == nil {
 		t.Error("bad selector accepted")
 	}
 }
 
 func TestObserveKeepsGoingPastAMissingRoute(t *testing.T) {
 	f := newFixture(t, httpRoute("b", weightedHTTPRule("")))
-	got, err := Observe(context.Background(), f.gw, rollout(""), mustDecode(t, `{"httpRoutes":[{"name":"a"},{"name":"b"}]}`))
+	got, err := Observe(context.Background(), f.lean(), rollout(""), mustDecode(t, `{"httpRoutes":[{"name":"a"},{"name":"b"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestObserveKeepsGoingPastAMissingRoute(t *testing.T) {
 	}
 	denied := apierrors.NewForbidden(schema.GroupResource{Group: gatewayv1.GroupName, Resource: "httproutes"}, "b", errors.New("no"))
 	failNext(f, "get", "httproutes", 1, denied)
-	got, _ = Observe(context.Background(), f.gw, rollout(""), mustDecode(t, `{"httpRoute":"b"}`))
+	got, _ = Observe(context.Background(), f.lean(), rollout(""), mustDecode(t, `{"httpRoute":"b"}`))
 	if d := cmp.Diff([]RouteWeights{{Kind: KindHTTPRoute, Namespace: testNS, Name: "b", Err: denied}}, got, cmpopts.EquateErrors()); d != "" {
 		t.Errorf("denied (-want +got):\n%s", d)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
 // fieldManager names nerve in the routes' managedFields.
@@ -52,7 +51,7 @@ type planner func(r *route) ([]patchOp, error)
 // Gateway's status, labels, unrelated rules). A plan that appends (rules, backendRefs, the labels
 // map) also tests metadata.resourceVersion, so that two writers never append the same element.
 // When the route moved in between, it re-reads and re-plans. It reports whether it wrote.
-func reconcileRoute(ctx context.Context, gw gwclient.Interface, t target, plan planner) (bool, error) {
+func reconcileRoute(ctx context.Context, gw *Clients, t target, plan planner) (bool, error) {
 	var lastErr error
 	for attempt := 0; attempt < maxPatchAttempts; attempt++ {
 		r, err := getRoute(ctx, gw, t)
@@ -106,7 +105,7 @@ func sleepBackoff(ctx context.Context, attempt int) error {
 }
 
 // routeMoved reports whether the route's resourceVersion is no longer rv.
-func routeMoved(ctx context.Context, gw gwclient.Interface, t target, rv string) (bool, error) {
+func routeMoved(ctx context.Context, gw *Clients, t target, rv string) (bool, error) {
 	r, err := getRoute(ctx, gw, t)
 	if err != nil {
 		return false, err

@@ -8,12 +8,11 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/plugins"
@@ -21,12 +20,6 @@ import (
 
 // Type is what Type() answers (the labs plugin's value).
 const Type = "GatewayAPI"
-
-// Clients are the API clients the router uses.
-type Clients struct {
-	Gateway gwclient.Interface
-	Core    kubernetes.Interface
-}
 
 // Options configure a Router.
 type Options struct {
@@ -104,15 +97,11 @@ func (r *Router) ensureClients() (*Clients, error) {
 		cfg.Burst = r.opts.Burst
 	}
 	cfg.UserAgent = "nerve-gatewayapi"
-	gw, err := gwclient.NewForConfig(cfg)
+	c, err := NewClients(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: Gateway API client: %w", ErrNotInitialized, err)
 	}
-	core, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%w: Kubernetes client: %w", ErrNotInitialized, err)
-	}
-	r.clients = &Clients{Gateway: gw, Core: core}
+	r.clients = c
 	return r.clients, nil
 }
 
@@ -158,7 +147,7 @@ func (r *Router) prepare(ctx context.Context, ro *v1alpha1.Rollout) (*request, e
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	targets, err := discover(ctx, c.Gateway, cfg)
+	targets, err := discover(ctx, c, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +158,7 @@ func (r *Router) prepare(ctx context.Context, ro *v1alpha1.Rollout) (*request, e
 }
 
 // discover returns the named routes plus those the selectors match.
-func discover(ctx context.Context, gw gwclient.Interface, cfg *Config) ([]target, error) {
+func discover(ctx context.Context, gw *Clients, cfg *Config) ([]target, error) {
 	targets := cfg.namedTargets()
 	for _, kind := range allKinds() {
 		sel := cfg.selector(kind)
@@ -210,7 +199,7 @@ func (r *Router) SetWeight(ctx context.Context, ro *v1alpha1.Rollout, desiredWei
 	port := req.servicePorts(ctx, w.svcNS)
 	var errs []error
 	for _, t := range req.targets {
-		wrote, err := reconcileRoute(ctx, req.clients.Gateway, t, func(rt *route) ([]patchOp, error) {
+		wrote, err := reconcileRoute(ctx, req.clients, t, func(rt *route) ([]patchOp, error) {
 			ops, err := w.planWeights(rt, port)
 			if err != nil {
 				return nil, err
@@ -236,8 +225,8 @@ func (req *request) servicePorts(ctx context.Context, ns string) portFunc {
 		if p, ok := cache[name]; ok {
 			return p, nil
 		}
-		svc, err := req.clients.Core.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
+		svc := &corev1.Service{}
+		if err := req.clients.Services.Get(ctx, ns, name, svc); err != nil {
 			return nil, describeServiceError(err, ns, name)
 		}
 		if len(svc.Spec.Ports) == 0 {
@@ -321,7 +310,7 @@ func (req *request) eachManagedTarget(ctx context.Context, what string, plan fun
 			continue
 		}
 		n++
-		wrote, err := reconcileRoute(ctx, req.clients.Gateway, t, plan(t))
+		wrote, err := reconcileRoute(ctx, req.clients, t, plan(t))
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -433,7 +422,7 @@ func (r *Router) Verify(ctx context.Context, ro *v1alpha1.Rollout, desiredWeight
 func (req *request) verifyOnce(ctx context.Context, w weightSpec) (Verification, error) {
 	v := Verification{Verified: true}
 	for _, t := range req.targets {
-		rt, err := getRoute(ctx, req.clients.Gateway, t)
+		rt, err := getRoute(ctx, req.clients, t)
 		if err != nil {
 			return Verification{}, err
 		}

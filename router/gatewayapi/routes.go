@@ -2,12 +2,10 @@ package gatewayapi
 
 import (
 	"context"
-	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
 // route is the kind-independent view of a route that weights and verification work on. The
@@ -36,7 +34,7 @@ func ruleName(n *gatewayv1.SectionName) string {
 }
 
 // getRoute reads the route t names; its errors say what to fix.
-func getRoute(ctx context.Context, gw gwclient.Interface, t target) (*route, error) {
+func getRoute(ctx context.Context, gw *Clients, t target) (*route, error) {
 	r, err := readRoute(ctx, gw, t)
 	if err != nil {
 		return nil, describeAPIError(err, "get", t)
@@ -45,35 +43,33 @@ func getRoute(ctx context.Context, gw gwclient.Interface, t target) (*route, err
 }
 
 // readRoute reads the route t names; its errors are the API's.
-func readRoute(ctx context.Context, gw gwclient.Interface, t target) (*route, error) {
-	var (
-		r   *route
-		err error
-	)
-	api := gw.GatewayV1()
+func readRoute(ctx context.Context, gw *Clients, t target) (*route, error) {
+	api, err := gw.routes(t.Kind)
+	if err != nil {
+		return nil, err
+	}
+	var r *route
 	switch t.Kind {
 	case KindHTTPRoute:
-		var o *gatewayv1.HTTPRoute
-		if o, err = api.HTTPRoutes(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{}); err == nil {
+		o := &gatewayv1.HTTPRoute{}
+		if err = api.Get(ctx, t.Namespace, t.Name, o); err == nil {
 			r = httpView(o)
 		}
 	case KindGRPCRoute:
-		var o *gatewayv1.GRPCRoute
-		if o, err = api.GRPCRoutes(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{}); err == nil {
+		o := &gatewayv1.GRPCRoute{}
+		if err = api.Get(ctx, t.Namespace, t.Name, o); err == nil {
 			r = grpcView(o)
 		}
 	case KindTCPRoute:
-		var o *gatewayv1.TCPRoute
-		if o, err = api.TCPRoutes(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{}); err == nil {
+		o := &gatewayv1.TCPRoute{}
+		if err = api.Get(ctx, t.Namespace, t.Name, o); err == nil {
 			r = tcpView(o)
 		}
 	case KindTLSRoute:
-		var o *gatewayv1.TLSRoute
-		if o, err = api.TLSRoutes(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{}); err == nil {
+		o := &gatewayv1.TLSRoute{}
+		if err = api.Get(ctx, t.Namespace, t.Name, o); err == nil {
 			r = tlsView(o)
 		}
-	default:
-		return nil, fmt.Errorf("unknown route kind %q", t.Kind)
 	}
 	if err != nil {
 		return nil, err
@@ -83,59 +79,47 @@ func readRoute(ctx context.Context, gw gwclient.Interface, t target) (*route, er
 }
 
 // patchRoute sends a JSON patch to the route t names.
-func patchRoute(ctx context.Context, gw gwclient.Interface, t target, patch []byte) error {
-	var err error
-	api := gw.GatewayV1()
-	opts := metav1.PatchOptions{FieldManager: fieldManager}
-	switch t.Kind {
-	case KindHTTPRoute:
-		_, err = api.HTTPRoutes(t.Namespace).Patch(ctx, t.Name, types.JSONPatchType, patch, opts)
-	case KindGRPCRoute:
-		_, err = api.GRPCRoutes(t.Namespace).Patch(ctx, t.Name, types.JSONPatchType, patch, opts)
-	case KindTCPRoute:
-		_, err = api.TCPRoutes(t.Namespace).Patch(ctx, t.Name, types.JSONPatchType, patch, opts)
-	case KindTLSRoute:
-		_, err = api.TLSRoutes(t.Namespace).Patch(ctx, t.Name, types.JSONPatchType, patch, opts)
-	default:
-		return fmt.Errorf("unknown route kind %q", t.Kind)
+func patchRoute(ctx context.Context, gw *Clients, t target, patch []byte) error {
+	api, err := gw.routes(t.Kind)
+	if err != nil {
+		return err
 	}
-	return err
+	return api.Patch(ctx, t.Namespace, t.Name, types.JSONPatchType, patch, nil)
 }
 
 // listRouteNames lists the names of the routes of kind in ns that match selector.
-func listRouteNames(ctx context.Context, gw gwclient.Interface, kind Kind, ns, selector string) ([]string, error) {
-	api := gw.GatewayV1()
+func listRouteNames(ctx context.Context, gw *Clients, kind Kind, ns, selector string) ([]string, error) {
+	api, err := gw.routes(kind)
+	if err != nil {
+		return nil, err
+	}
 	opts := metav1.ListOptions{LabelSelector: selector}
-	var names []string
 	switch kind {
 	case KindHTTPRoute:
-		l, err := api.HTTPRoutes(ns).List(ctx, opts)
-		if err != nil {
+		l := &gatewayv1.HTTPRouteList{}
+		if err := api.List(ctx, ns, opts, l); err != nil {
 			return nil, err
 		}
-		names = namesOf(l.Items)
+		return namesOf(l.Items), nil
 	case KindGRPCRoute:
-		l, err := api.GRPCRoutes(ns).List(ctx, opts)
-		if err != nil {
+		l := &gatewayv1.GRPCRouteList{}
+		if err := api.List(ctx, ns, opts, l); err != nil {
 			return nil, err
 		}
-		names = namesOf(l.Items)
+		return namesOf(l.Items), nil
 	case KindTCPRoute:
-		l, err := api.TCPRoutes(ns).List(ctx, opts)
-		if err != nil {
+		l := &gatewayv1.TCPRouteList{}
+		if err := api.List(ctx, ns, opts, l); err != nil {
 			return nil, err
 		}
-		names = namesOf(l.Items)
-	case KindTLSRoute:
-		l, err := api.TLSRoutes(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		names = namesOf(l.Items)
+		return namesOf(l.Items), nil
 	default:
-		return nil, fmt.Errorf("unknown route kind %q", kind)
+		l := &gatewayv1.TLSRouteList{}
+		if err := api.List(ctx, ns, opts, l); err != nil {
+			return nil, err
+		}
+		return namesOf(l.Items), nil
 	}
-	return names, nil
 }
 
 func httpView(o *gatewayv1.HTTPRoute) *route {

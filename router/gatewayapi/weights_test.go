@@ -204,7 +204,7 @@ func TestMissingPluginConfigNamesKeys(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `plugins["nerve/gatewayAPI"]`) || !strings.Contains(err.Error(), LabsPluginName) {
 		t.Fatalf("err = %v", err)
 	}
-	labs := New(Options{Name: LabsPluginName, Clients: &Clients{Gateway: f.gw, Core: f.core}})
+	labs := New(Options{Name: LabsPluginName, Clients: f.lean()})
 	if err := labs.SetWeight(context.Background(), ro, 10, nil); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("with --name=%s: err = %v, want the route lookup to run", LabsPluginName, err)
 	}

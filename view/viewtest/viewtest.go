@@ -24,6 +24,9 @@ import (
 	gwfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/kube"
+	"github.com/nerve-rollouts/nerve/kube/kubetest"
+	"github.com/nerve-rollouts/nerve/router/gatewayapi"
 	mllpapi "github.com/nerve-rollouts/nerve/router/mllp/api"
 )
 
@@ -270,6 +273,26 @@ type Fakes struct {
 	Dynamic *dynamicfake.FakeDynamicClient
 	Kube    *kubefake.Clientset
 	Gateway *gwfake.Clientset
+}
+
+// ReplicaSets is the ReplicaSets API of the fake Kubernetes clientset.
+func (f Fakes) ReplicaSets() kube.API {
+	return kubetest.New(&f.Kube.Fake, appsv1.SchemeGroupVersion.WithResource("replicasets"), "ReplicaSet")
+}
+
+// Pods is the pods API of the fake Kubernetes clientset.
+func (f Fakes) Pods() kube.API {
+	return kubetest.New(&f.Kube.Fake, corev1.SchemeGroupVersion.WithResource("pods"), "Pod")
+}
+
+// GatewayClients are the Gateway API router's clients over the fake clientsets.
+func (f Fakes) GatewayClients() *gatewayapi.Clients {
+	return gatewayapi.ClientsFrom(func(gvr schema.GroupVersionResource, kind string) kube.API {
+		if gvr.Group == "" {
+			return kubetest.New(&f.Kube.Fake, gvr, kind)
+		}
+		return kubetest.New(&f.Gateway.Fake, gvr, kind)
+	})
 }
 
 // Fakes returns fake clientsets seeded with w.

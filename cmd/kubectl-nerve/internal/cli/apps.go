@@ -227,7 +227,7 @@ func (o *AppsOptions) rolloutNode(ctx context.Context, a *gitops.Application, r 
 		n.Reason = err.Error()
 		return n
 	}
-	_, ro, err := view.Reader{Dynamic: dyn, Kube: kube, Now: o.f.Now}.Get(ctx, r.Namespace, r.Name)
+	_, ro, err := view.Reader{Dynamic: dyn, Kube: kube.view(), Now: o.f.Now}.Get(ctx, r.Namespace, r.Name)
 	if err != nil {
 		n.Health, n.Reason = "Missing", err.Error()
 		return n

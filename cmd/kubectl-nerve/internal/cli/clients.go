@@ -5,7 +5,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/view"
@@ -15,7 +14,7 @@ import (
 // clients for the writes (patch, set image, undo) and the watch.
 type clients struct {
 	dyn  dynamic.Interface
-	kube kubernetes.Interface
+	kube *Kube
 	ns   string
 	read view.Reader
 }
@@ -35,7 +34,7 @@ func (f *Factory) clients(needKube bool) (*clients, error) {
 			return nil, err
 		}
 	}
-	c.read = view.Reader{Dynamic: c.dyn, Kube: c.kube, Now: f.Now}
+	c.read = view.Reader{Dynamic: c.dyn, Kube: c.kube.view(), Now: f.Now}
 	return c, nil
 }
 

@@ -9,11 +9,11 @@ import (
 
 	"github.com/spf13/cobra"
 	authv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
@@ -131,7 +131,7 @@ func (o *DashboardOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer l.Close()
-	src := &dashboardSource{read: view.Reader{Dynamic: dyn, Kube: kube, Gateway: gw, Now: o.f.Now}, dyn: dyn, kube: kube}
+	src := &dashboardSource{read: view.Reader{Dynamic: dyn, Kube: kube.view(), Gateway: gw, Now: o.f.Now}, dyn: dyn, kube: kube}
 	srv, err := dashboard.New(o.config(src, kube, meta, namespaces, scope, l.Addr().String()))
 	if err != nil {
 		return err
@@ -150,9 +150,9 @@ func (o *DashboardOptions) Run(ctx context.Context) error {
 	return srv.Serve(ctx, l, o.TLSCert, o.TLSKey)
 }
 
-func (o *DashboardOptions) config(src *dashboardSource, kube kubernetes.Interface, meta metadata.Interface, namespaces []string, scope, addr string) dashboard.Config {
+func (o *DashboardOptions) config(src *dashboardSource, kube *Kube, meta metadata.Interface, namespaces []string, scope, addr string) dashboard.Config {
 	c := dashboard.Config{
-		Source: src, Patcher: src, Reviews: kube.AuthorizationV1().SelfSubjectAccessReviews(),
+		Source: src, Patcher: src, Reviews: accessReviews{kube.AccessReviews},
 		Watcher: &dashboard.MetadataWatcher{Client: meta, Namespaces: namespaces, Skipped: func(gvr schema.GroupVersionResource, ns string, err error) {
 			if !apierrors.IsNotFound(err) {
 				_ = printf(o.ErrOut, "dashboard: not watching %s in %q: %v\n", gvr.Resource, ns, err)
@@ -191,7 +191,7 @@ func (o *DashboardOptions) open(url string) {
 }
 
 // scope returns the namespaces to show (nil: all) and a description.
-func (o *DashboardOptions) scope(ctx context.Context, kube kubernetes.Interface) ([]string, string, error) {
+func (o *DashboardOptions) scope(ctx context.Context, kube *Kube) ([]string, string, error) {
 	if o.AllNamespaces {
 		return o.allNamespaces(ctx, kube)
 	}
@@ -204,7 +204,7 @@ func (o *DashboardOptions) scope(ctx context.Context, kube kubernetes.Interface)
 	}
 	var found []string
 	for _, n := range dashboard.NerveNamespaces() {
-		if _, err := kube.CoreV1().Namespaces().Get(ctx, n, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		if err := kube.Namespaces.Get(ctx, "", n, &corev1.Namespace{}); !apierrors.IsNotFound(err) {
 			found = append(found, n)
 		}
 	}
@@ -219,12 +219,12 @@ func (o *DashboardOptions) scope(ctx context.Context, kube kubernetes.Interface)
 
 // allNamespaces is every namespace when the user may list rollouts cluster-wide, else the
 // namespaces where it may.
-func (o *DashboardOptions) allNamespaces(ctx context.Context, kube kubernetes.Interface) ([]string, string, error) {
+func (o *DashboardOptions) allNamespaces(ctx context.Context, kube *Kube) ([]string, string, error) {
 	if ok, err := mayListRollouts(ctx, kube, ""); err != nil || ok {
 		return nil, "all namespaces", err
 	}
-	list, err := kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
-	if err != nil {
+	list := &corev1.NamespaceList{}
+	if err := kube.Namespaces.List(ctx, "", metav1.ListOptions{}, list); err != nil {
 		return nil, "", fmt.Errorf("you may not list rollouts in every namespace, nor list the namespaces (%w): use -n", err)
 	}
 	var out []string
@@ -241,10 +241,8 @@ func (o *DashboardOptions) allNamespaces(ctx context.Context, kube kubernetes.In
 	return out, "namespaces " + strings.Join(out, ", "), nil
 }
 
-func mayListRollouts(ctx context.Context, kube kubernetes.Interface, ns string) (bool, error) {
-	r, err := kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{
-		ResourceAttributes: &authv1.ResourceAttributes{Namespace: ns, Verb: "list", Group: v1alpha1.Group, Resource: v1alpha1.RolloutResource},
-	}}, metav1.CreateOptions{})
+func mayListRollouts(ctx context.Context, kube *Kube, ns string) (bool, error) {
+	r, err := kube.mayI(ctx, authv1.ResourceAttributes{Namespace: ns, Verb: "list", Group: v1alpha1.Group, Resource: v1alpha1.RolloutResource})
 	if err != nil {
 		return false, fmt.Errorf("access review list rollouts in %q: %w", ns, err)
 	}

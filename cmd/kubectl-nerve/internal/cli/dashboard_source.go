@@ -13,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/actions"
@@ -28,7 +27,7 @@ const maxEvents = 20
 type dashboardSource struct {
 	read view.Reader
 	dyn  dynamic.Interface
-	kube kubernetes.Interface
+	kube *Kube
 }
 
 func (s *dashboardSource) in(ns string) *clients {
@@ -79,8 +78,8 @@ func (s *dashboardSource) Rollout(ctx context.Context, ns, name string) (dashboa
 
 func (s *dashboardSource) events(ctx context.Context, ro *v1alpha1.Rollout) ([]dashboard.Event, error) {
 	sel := fields.Set{"involvedObject.uid": string(ro.UID)}.AsSelector().String()
-	list, err := s.kube.CoreV1().Events(ro.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel})
-	if err != nil {
+	list := &corev1.EventList{}
+	if err := s.kube.Events.List(ctx, ro.Namespace, metav1.ListOptions{FieldSelector: sel}, list); err != nil {
 		return nil, err
 	}
 	out := make([]dashboard.Event, 0, len(list.Items))

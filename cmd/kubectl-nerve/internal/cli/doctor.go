@@ -11,9 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	authv1 "k8s.io/api/authorization/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/view"
@@ -102,7 +100,7 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	checks = append(checks, o.crds(kube)...)
+	checks = append(checks, o.crds(ctx, kube)...)
 	checks = append(checks, o.rbac(ctx, kube, ns)...)
 	checks = append(checks, o.prometheus(ctx))
 	checks = append(checks, o.plugins(ctx)...)
@@ -138,9 +136,9 @@ func (o *DoctorOptions) print(checks []Check) error {
 	return view.Table(o.Out, []string{"AREA", "CHECK", "RESULT", "DETAIL"}, rows)
 }
 
-func (o *DoctorOptions) crds(kube kubernetes.Interface) []Check {
+func (o *DoctorOptions) crds(ctx context.Context, kube *Kube) []Check {
 	gv := v1alpha1.GroupVersion().String()
-	list, err := kube.Discovery().ServerResourcesForGroupVersion(gv)
+	list, err := kube.Resources(ctx, gv)
 	if err != nil {
 		return []Check{{"crds", gv, checkFail, err.Error()}}
 	}
@@ -159,7 +157,7 @@ func (o *DoctorOptions) crds(kube kubernetes.Interface) []Check {
 	return out
 }
 
-func (o *DoctorOptions) rbac(ctx context.Context, kube kubernetes.Interface, ns string) []Check {
+func (o *DoctorOptions) rbac(ctx context.Context, kube *Kube, ns string) []Check {
 	var out []Check
 	for _, a := range neededAccess() {
 		res := a.resource
@@ -167,10 +165,9 @@ func (o *DoctorOptions) rbac(ctx context.Context, kube kubernetes.Interface, ns 
 			res += "/" + a.sub
 		}
 		name := fmt.Sprintf("%s %s", a.verb, res)
-		ssar := &authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authv1.ResourceAttributes{
+		got, err := kube.mayI(ctx, authv1.ResourceAttributes{
 			Namespace: ns, Verb: a.verb, Group: a.group, Resource: a.resource, Subresource: a.sub,
-		}}}
-		got, err := kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, ssar, metav1.CreateOptions{})
+		})
 		switch {
 		case err != nil:
 			out = append(out, Check{"rbac", name, checkFail, err.Error()})

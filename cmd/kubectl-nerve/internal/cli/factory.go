@@ -8,24 +8,23 @@ import (
 	"time"
 
 	"golang.org/x/term"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+
+	"github.com/nerve-rollouts/nerve/router/gatewayapi"
 )
 
 // Factory gives commands their clients and environment. NewFactory fills every field for the
 // real world; tests replace the functions.
 type Factory struct {
 	// Getter holds the standard kubectl flags (--kubeconfig, --context, -n, ...).
-	Getter genericclioptions.RESTClientGetter
+	Getter RESTClientGetter
 	// Now is the clock.
 	Now func() time.Time
 	// Dynamic, Kube and Gateway build the API clients.
 	Dynamic func() (dynamic.Interface, error)
-	Kube    func() (kubernetes.Interface, error)
-	Gateway func() (gwclient.Interface, error)
+	Kube    func() (*Kube, error)
+	Gateway func() (*gatewayapi.Clients, error)
 	// Getenv reads the environment (NO_COLOR, PROMETHEUS_URL, PATH).
 	Getenv func(string) string
 	// LookPath finds an executable on PATH.
@@ -37,7 +36,7 @@ type Factory struct {
 }
 
 // NewFactory returns a Factory for the real cluster described by getter.
-func NewFactory(getter genericclioptions.RESTClientGetter) *Factory {
+func NewFactory(getter RESTClientGetter) *Factory {
 	// The kubeconfig is read once per process; the clients share the config (and so the
 	// connection).
 	restConfig := sync.OnceValues(func() (*rest.Config, error) {
@@ -58,19 +57,19 @@ func NewFactory(getter genericclioptions.RESTClientGetter) *Factory {
 			}
 			return dynamic.NewForConfig(cfg)
 		},
-		Kube: func() (kubernetes.Interface, error) {
+		Kube: func() (*Kube, error) {
 			cfg, err := restConfig()
 			if err != nil {
 				return nil, err
 			}
-			return kubernetes.NewForConfig(cfg)
+			return newKube(cfg)
 		},
-		Gateway: func() (gwclient.Interface, error) {
+		Gateway: func() (*gatewayapi.Clients, error) {
 			cfg, err := restConfig()
 			if err != nil {
 				return nil, err
 			}
-			return gwclient.NewForConfig(cfg)
+			return gatewayapi.NewClients(cfg)
 		},
 		Getenv:     os.Getenv,
 		LookPath:   exec.LookPath,

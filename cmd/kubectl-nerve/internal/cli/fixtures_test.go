@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"io"
 	"os"
@@ -10,18 +11,23 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	authv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/dynamic"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
-	"k8s.io/client-go/kubernetes"
 	kubefake "k8s.io/client-go/kubernetes/fake"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 	gwfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
+	"github.com/nerve-rollouts/nerve/kube"
+	"github.com/nerve-rollouts/nerve/kube/kubetest"
+	"github.com/nerve-rollouts/nerve/router/gatewayapi"
 	"github.com/nerve-rollouts/nerve/view/viewtest"
 )
 
@@ -56,7 +62,7 @@ func newTestEnv(t *testing.T, dynObjs []runtime.Object, kubeObjs ...runtime.Obje
 	te.kube = kubefake.NewClientset(kubeObjs...)
 	te.gw = gwfake.NewSimpleClientset()
 	ns := testNS
-	flags := genericclioptions.NewConfigFlags(false)
+	flags := NewConfigFlags(false)
 	flags.Namespace = &ns
 	empty := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(empty, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
@@ -64,11 +70,13 @@ func newTestEnv(t *testing.T, dynObjs []runtime.Object, kubeObjs ...runtime.Obje
 	}
 	flags.KubeConfig = &empty
 	te.f = &Factory{
-		Getter:     flags,
-		Now:        testNow,
-		Dynamic:    func() (dynamic.Interface, error) { return te.dyn, nil },
-		Kube:       func() (kubernetes.Interface, error) { return te.kube, nil },
-		Gateway:    func() (gwclient.Interface, error) { return te.gw, nil },
+		Getter:  flags,
+		Now:     testNow,
+		Dynamic: func() (dynamic.Interface, error) { return te.dyn, nil },
+		Kube:    func() (*Kube, error) { return fakeKube(te.kube), nil },
+		Gateway: func() (*gatewayapi.Clients, error) {
+			return viewtest.Fakes{Kube: te.kube, Gateway: te.gw}.GatewayClients(), nil
+		},
 		Getenv:     func(k string) string { return te.env[k] },
 		LookPath:   func(string) (string, error) { return "", os.ErrNotExist },
 		IsTerminal: func(io.Writer) bool { return te.tty },
@@ -79,12 +87,30 @@ func newTestEnv(t *testing.T, dynObjs []runtime.Object, kubeObjs ...runtime.Obje
 	return te
 }
 
+// fakeKube is Kube over the fake clientset cs (its objects, reactors, actions and discovery).
+func fakeKube(cs *kubefake.Clientset) *Kube {
+	res := func(gv schema.GroupVersion, resource, kind string) kube.API {
+		return kubetest.New(&cs.Fake, gv.WithResource(resource), kind)
+	}
+	return &Kube{
+		ReplicaSets:   res(appsv1.SchemeGroupVersion, "replicasets", "ReplicaSet"),
+		Pods:          res(corev1.SchemeGroupVersion, "pods", "Pod"),
+		Events:        res(corev1.SchemeGroupVersion, "events", "Event"),
+		ConfigMaps:    res(corev1.SchemeGroupVersion, "configmaps", "ConfigMap"),
+		Namespaces:    res(corev1.SchemeGroupVersion, "namespaces", "Namespace"),
+		AccessReviews: res(authv1.SchemeGroupVersion, "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+		Resources: func(_ context.Context, gv string) (*metav1.APIResourceList, error) {
+			return cs.Discovery().ServerResourcesForGroupVersion(gv)
+		},
+	}
+}
+
 // run executes kubectl nerve args and returns stdout, stderr and the exit code.
 func (te *testEnv) run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var in, out, errOut bytes.Buffer
 	streams := genericiooptions.IOStreams{In: &in, Out: &out, ErrOut: &errOut}
-	flags, _ := te.f.Getter.(*genericclioptions.ConfigFlags)
+	flags, _ := te.f.Getter.(*ConfigFlags)
 	root := NewRootCmd(streams, flags, te.f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(t.Context())

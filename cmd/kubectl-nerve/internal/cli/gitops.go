@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/gitops"
@@ -63,7 +62,7 @@ func (g *gitopsFlags) resolve(ctx context.Context, f *Factory, repo *gitops.Git,
 		return nil, fmt.Errorf("application %s: %w", a.Name, err)
 	}
 	t := &envTarget{App: a, Rel: path, NS: a.Spec.Destination.Namespace, Dyn: dyn,
-		Read: view.Reader{Dynamic: dyn, Kube: kube, Now: f.Now}}
+		Read: view.Reader{Dynamic: dyn, Kube: kube.view(), Now: f.Now}}
 	if repo != nil {
 		t.Dir = repo.Abs(path)
 	}
@@ -73,7 +72,7 @@ func (g *gitopsFlags) resolve(ctx context.Context, f *Factory, repo *gitops.Git,
 // destinationClients returns the clients of an Application's destination cluster: the current
 // context for the in-cluster destination, else the kubeconfig context named like the
 // destination's name, else the context whose cluster has the destination's server.
-func destinationClients(f *Factory, d gitops.AppDestination) (dynamic.Interface, kubernetes.Interface, error) {
+func destinationClients(f *Factory, d gitops.AppDestination) (dynamic.Interface, *Kube, error) {
 	if d.Name == "in-cluster" || (d.Name == "" && (d.Server == "" || strings.HasPrefix(d.Server, "https://kubernetes.default.svc"))) {
 		return currentClients(f)
 	}
@@ -104,11 +103,11 @@ func destinationClients(f *Factory, d gitops.AppDestination) (dynamic.Interface,
 	if err != nil {
 		return nil, nil, err
 	}
-	kube, err := kubernetes.NewForConfig(cfg)
+	kube, err := newKube(cfg)
 	return dyn, kube, err
 }
 
-func currentClients(f *Factory) (dynamic.Interface, kubernetes.Interface, error) {
+func currentClients(f *Factory) (dynamic.Interface, *Kube, error) {
 	dyn, err := f.Dynamic()
 	if err != nil {
 		return nil, nil, err

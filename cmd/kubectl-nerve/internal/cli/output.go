@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/printers"
 )
 
@@ -19,23 +18,23 @@ const reportAPIVersion = "nerve.io/v1alpha1"
 // outputFlags is -o for a read command: "" and wide are nerve's human output, everything else
 // goes to cli-runtime's printers.
 type outputFlags struct {
-	print *genericclioptions.PrintFlags
+	print *printFlags
 }
 
 func newOutputFlags() *outputFlags {
-	return &outputFlags{print: genericclioptions.NewPrintFlags("")}
+	return &outputFlags{print: newPrintFlags()}
 }
 
 func (o *outputFlags) AddFlags(cmd *cobra.Command) {
-	o.print.AddFlags(cmd)
+	o.print.addFlags(cmd)
 	cmd.Flag("output").Usage = "Output format. One of: (" + strings.Join(o.formats(), ", ") + "). Default: human-readable."
 }
 
 func (o *outputFlags) formats() []string {
-	return append([]string{"wide"}, o.print.AllowedFormats()...)
+	return append([]string{"wide"}, o.print.allowedFormats()...)
 }
 
-func (o *outputFlags) format() string { return *o.print.OutputFormat }
+func (o *outputFlags) format() string { return o.print.output }
 
 // Human reports whether nerve's own text output is wanted.
 func (o *outputFlags) Human() bool { return o.format() == "" || o.format() == "wide" }
@@ -48,7 +47,7 @@ func (o *outputFlags) Validate() error {
 	if o.Human() {
 		return nil
 	}
-	if _, err := o.print.ToPrinter(); err != nil {
+	if _, err := o.print.toPrinter(); err != nil {
 		return usageError("%v", err)
 	}
 	return nil
@@ -56,7 +55,7 @@ func (o *outputFlags) Validate() error {
 
 // Print writes obj with the selected printer.
 func (o *outputFlags) Print(obj runtime.Object, w io.Writer) error {
-	p, err := o.print.ToPrinter()
+	p, err := o.print.toPrinter()
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nerve-rollouts/nerve/plugins"
 	"github.com/nerve-rollouts/nerve/plugins/host"
@@ -96,7 +96,8 @@ func (f *Factory) clusterRegistry(ctx context.Context, ns string) (clusterRegist
 	if err != nil {
 		return clusterRegistry{}, err
 	}
-	cm, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, host.ConfigMapName, metav1.GetOptions{})
+	cm := &corev1.ConfigMap{}
+	err = kube.ConfigMaps.Get(ctx, ns, host.ConfigMapName, cm)
 	if apierrors.IsNotFound(err) {
 		return clusterRegistry{}, nil
 	}

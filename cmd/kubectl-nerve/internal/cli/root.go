@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
@@ -20,7 +19,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 rollout degraded/aborted (statu
 
 // NewRootCmd builds the whole command tree. configFlags are the standard kubectl flags; f gives
 // the commands their clients (NewFactory(configFlags) in main).
-func NewRootCmd(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, f *Factory) *cobra.Command {
+func NewRootCmd(streams genericiooptions.IOStreams, configFlags *ConfigFlags, f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:           "kubectl-nerve",
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: commandName()},

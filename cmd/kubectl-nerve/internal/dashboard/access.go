@@ -8,7 +8,6 @@ import (
 
 	authv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	authclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
 
 	"github.com/nerve-rollouts/nerve/api/v1alpha1"
 	"github.com/nerve-rollouts/nerve/cmd/kubectl-nerve/internal/actions"
@@ -17,10 +16,16 @@ import (
 // accessTTL is how long an access review answer is reused.
 const accessTTL = 20 * time.Second
 
+// Reviewer answers SelfSubjectAccessReviews (client-go's typed client has this method; kubectl
+// nerve's lean client implements it too).
+type Reviewer interface {
+	Create(ctx context.Context, r *authv1.SelfSubjectAccessReview, opts metav1.CreateOptions) (*authv1.SelfSubjectAccessReview, error)
+}
+
 // access asks the API server, through SelfSubjectAccessReviews, whether the dashboard's user may
 // patch a rollout (and its status), and remembers the answers for accessTTL.
 type access struct {
-	reviews authclient.SelfSubjectAccessReviewInterface
+	reviews Reviewer
 	now     func() time.Time
 
 	mu    sync.Mutex
@@ -34,7 +39,7 @@ type accessAnswer struct {
 	at      time.Time
 }
 
-func newAccess(reviews authclient.SelfSubjectAccessReviewInterface, now func() time.Time) *access {
+func newAccess(reviews Reviewer, now func() time.Time) *access {
 	return &access{reviews: reviews, now: now, cache: map[accessKey]accessAnswer{}}
 }
 

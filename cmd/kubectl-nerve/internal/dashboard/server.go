@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	authclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
-
 	"github.com/nerve-rollouts/nerve/view"
 )
 
@@ -33,7 +31,7 @@ type Config struct {
 	Patcher Patcher
 	Watcher Watcher
 	// Reviews answers the SelfSubjectAccessReviews that gate the actions.
-	Reviews authclient.SelfSubjectAccessReviewInterface
+	Reviews Reviewer
 	// Namespaces is the scope (nil: every namespace); Scope describes it in the header.
 	Namespaces []string
 	Scope      string

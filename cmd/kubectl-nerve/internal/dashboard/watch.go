@@ -3,11 +3,13 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -47,9 +49,8 @@ func (w *MetadataWatcher) Watch(ctx context.Context, notify func(Change)) error 
 	if namespaces == nil {
 		namespaces = []string{metav1.NamespaceAll}
 	}
-	started := 0
+	var informers []cache.SharedIndexInformer
 	for _, ns := range namespaces {
-		f := metadatainformer.NewFilteredSharedInformerFactory(w.Client, 0, ns, nil)
 		for _, gvr := range WatchedResources() {
 			if _, err := w.Client.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 				if w.Skipped != nil {
@@ -57,19 +58,38 @@ func (w *MetadataWatcher) Watch(ctx context.Context, notify func(Change)) error 
 				}
 				continue
 			}
-			if err := w.handle(f.ForResource(gvr).Informer(), gvr.Resource, notify); err != nil {
+			inf := w.informer(gvr, ns)
+			if err := w.handle(inf, gvr.Resource, notify); err != nil {
 				return err
 			}
-			started++
+			informers = append(informers, inf)
 		}
-		f.Start(ctx.Done())
-		defer f.Shutdown()
 	}
-	if started == 0 {
+	if len(informers) == 0 {
 		return fmt.Errorf("no resource can be watched in namespaces %v", namespaces)
 	}
+	var wg sync.WaitGroup
+	for _, inf := range informers {
+		wg.Go(func() { inf.RunWithContext(ctx) })
+	}
 	<-ctx.Done()
+	wg.Wait()
 	return nil
+}
+
+// informer is the metadata informer of gvr in ns (what client-go's metadatainformer builds,
+// without its factory, which links the typed informers of every API group): no resync,
+// indexed by namespace.
+func (w *MetadataWatcher) informer(gvr schema.GroupVersionResource, ns string) cache.SharedIndexInformer {
+	res := w.Client.Resource(gvr).Namespace(ns)
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return res.List(ctx, o) },
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return res.Watch(ctx, o)
+		},
+	}
+	return cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, w.Client), &metav1.PartialObjectMetadata{}, 0,
+		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 }
 
 func (w *MetadataWatcher) handle(inf cache.SharedIndexInformer, kind string, notify func(Change)) error {
