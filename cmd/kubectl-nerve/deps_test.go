@@ -36,6 +36,7 @@ func TestBinariesLinkOnlyTheLeanClient(t *testing.T) {
 		"github.com/nerve-rollouts/nerve/plugins/cmd/nerve-gatewayapi",
 		"github.com/nerve-rollouts/nerve/plugins/cmd/nerve-mllp",
 		"github.com/nerve-rollouts/nerve/plugins/cmd/nerve-job",
+		"github.com/nerve-rollouts/nerve/cmd/nerve-mllp-proxy",
 	} {
 		out, err := exec.Command("go", "list", "-deps", cmd).CombinedOutput()
 		if err != nil {

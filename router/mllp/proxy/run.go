@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -131,7 +130,7 @@ func (o RunOptions) source() (source, error) {
 			return nil, fmt.Errorf("namespace: %w", err)
 		}
 	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	slices, services, err := NewEndpointClients(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +138,7 @@ func (o RunOptions) source() (source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &WatchSource{Client: cs, Dynamic: dyn, Namespace: ns, Route: o.Route, Replica: o.ReplicaName,
+	return &WatchSource{Slices: slices, Services: services, Dynamic: dyn, Namespace: ns, Route: o.Route, Replica: o.ReplicaName,
 		Map: o.AddressMap, Logger: o.Logger}, nil
 }
 

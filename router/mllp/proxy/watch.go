@@ -7,28 +7,32 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/nerve-rollouts/nerve/kube"
 	"github.com/nerve-rollouts/nerve/router/mllp/api"
 )
 
 // WatchSource follows one MLLPRoute and the EndpointSlices and Services it
 // names, applies every change, and reports this replica's status entry.
 type WatchSource struct {
-	Client    kubernetes.Interface
+	// Slices and Services are the EndpointSlices and Services of the namespace (lean REST
+	// clients: see NewEndpointClients); Dynamic reads the MLLPRoute and writes its status.
+	Slices    kube.Resource
+	Services  kube.Resource
 	Dynamic   dynamic.Interface
 	Namespace string
 	Route     string
@@ -86,33 +90,46 @@ func (w *WatchSource) startInformers(ctx context.Context, trigger chan struct{})
 		UpdateFunc: func(any, any) { poke(trigger) },
 		DeleteFunc: func(any) { poke(trigger) },
 	}
-	dyn := dynamicinformer.NewFilteredDynamicSharedInformerFactory(w.Dynamic, 0, w.Namespace,
-		func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", w.Route).String()
-		})
-	kf := informers.NewSharedInformerFactoryWithOptions(w.Client, 0, informers.WithNamespace(w.Namespace))
-	ri := dyn.ForResource(api.GroupVersionResource())
-	si := kf.Discovery().V1().EndpointSlices()
-	vi := kf.Core().V1().Services()
-	for _, inf := range []cache.SharedIndexInformer{ri.Informer(), si.Informer(), vi.Informer()} {
+	byNamespace := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
+	ri := cache.NewSharedIndexInformer(w.routeListWatch(), &unstructured.Unstructured{}, 0, byNamespace)
+	si := cache.NewSharedIndexInformer(w.Slices.ListWatch(w.Namespace, kube.Selectors{},
+		func() runtime.Object { return &discoveryv1.EndpointSliceList{} }), &discoveryv1.EndpointSlice{}, 0, byNamespace)
+	vi := cache.NewSharedIndexInformer(w.Services.ListWatch(w.Namespace, kube.Selectors{},
+		func() runtime.Object { return &corev1.ServiceList{} }), &corev1.Service{}, 0, byNamespace)
+	for _, inf := range []cache.SharedIndexInformer{ri, si, vi} {
 		if _, err := inf.AddEventHandler(notify); err != nil {
 			return nil, fmt.Errorf("watch: %w", err)
 		}
 	}
-	dyn.Start(ctx.Done())
-	kf.Start(ctx.Done())
-	for _, ok := range dyn.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return nil, fmt.Errorf("watch %s/%s: route cache did not sync", w.Namespace, w.Route)
-		}
+	go ri.RunWithContext(ctx)
+	go si.RunWithContext(ctx)
+	go vi.RunWithContext(ctx)
+	if !cache.WaitForCacheSync(ctx.Done(), ri.HasSynced) {
+		return nil, fmt.Errorf("watch %s/%s: route cache did not sync", w.Namespace, w.Route)
 	}
-	for _, ok := range kf.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return nil, fmt.Errorf("watch %s: endpoint cache did not sync", w.Namespace)
-		}
+	if !cache.WaitForCacheSync(ctx.Done(), si.HasSynced, vi.HasSynced) {
+		return nil, fmt.Errorf("watch %s: endpoint cache did not sync", w.Namespace)
 	}
 	poke(trigger)
-	return &watchState{route: ri.Lister(), slices: si.Lister(), services: vi.Lister()}, nil
+	return &watchState{route: cache.NewGenericLister(ri.GetIndexer(), api.GroupVersionResource().GroupResource()),
+		slices: discoverylisters.NewEndpointSliceLister(si.GetIndexer()), services: corelisters.NewServiceLister(vi.GetIndexer())}, nil
+}
+
+// routeListWatch lists and watches the one MLLPRoute (a field selector on its name).
+func (w *WatchSource) routeListWatch() *cache.ListWatch {
+	ri := w.Dynamic.Resource(api.GroupVersionResource()).Namespace(w.Namespace)
+	narrow := func(o metav1.ListOptions) metav1.ListOptions {
+		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", w.Route).String()
+		return o
+	}
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return ri.List(ctx, narrow(o))
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return ri.Watch(ctx, narrow(o))
+		},
+	}
 }
 
 func poke(ch chan struct{}) {
