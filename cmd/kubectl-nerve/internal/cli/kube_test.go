@@ -90,3 +90,28 @@ func TestKubeMakesTheTypedClientsetsRequests(t *testing.T) {
 		}
 	}
 }
+
+// A group-version the API server does not serve fails discovery with the discovery client's
+// error; doctor prints it.
+func TestKubeResourcesErrorIsDiscoverys(t *testing.T) {
+	rec := kubetest.NewRecorder(t, func(*http.Request) (int, string) {
+		return http.StatusNotFound, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}`
+	})
+	typed, err := kubernetes.NewForConfig(rec.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lean, err := newKube(rec.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want := typed.Discovery().ServerResourcesForGroupVersion("argoproj.io/v1alpha1")
+	_, got := lean.Resources(context.Background(), "argoproj.io/v1alpha1")
+	if want == nil || got == nil || got.Error() != want.Error() {
+		t.Errorf("error %v; want %v", got, want)
+	}
+	// a missing core v1 is an empty list, as in discovery
+	if l, err := lean.Resources(context.Background(), "v1"); err != nil || len(l.APIResources) != 0 {
+		t.Errorf("v1: %v %v", l, err)
+	}
+}
