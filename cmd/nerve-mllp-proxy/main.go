@@ -58,6 +58,7 @@ func parseFlags(args []string, log *slog.Logger) (proxy.RunOptions, error) {
 	fs.DurationVar(&o.Proxy.DialTimeout, "dial-timeout", 2*time.Second, "upstream connect timeout")
 	fs.IntVar(&o.Proxy.MaxFrame, "max-frame", codec.DefaultMaxFrame, "maximum frame payload in bytes")
 	fs.BoolVar(&o.Proxy.Lenient, "lenient", false, "accept an end block without the trailing CR")
+	fs.IntVar(&o.Proxy.EventLoops, "event-loops", 0, "serve plain-TCP clients on this many epoll event loops (Linux; e.g. one per core) instead of a goroutine per session (0)")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, finish in-flight messages for up to")
 	if err := fs.Parse(args); err != nil {
 		return o, err

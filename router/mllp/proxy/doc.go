@@ -15,32 +15,39 @@
 // connection closed so that the sender resends (at-least-once).
 //
 // The hot path is built for a small box where senders, proxy and backends
-// share the cores. On Linux, plain-TCP client connections are served by an
-// event loop of nerve's own (loop_linux.go, evsession_linux.go; one loop
-// goroutine per two Ps): an epoll instance watches the client and upstream
-// sockets edge-triggered, each connection is a small state machine (read
-// frame → route → write upstream → read ACK(s) → write client), and the loop
-// blocks in Go's poller on the epoll descriptor itself, so waiting costs
-// neither entersyscall (which wakes the runtime's sysmon) nor a thread
-// wake-up. A message costs exactly one read(2) and one write(2) per side: an
-// edge says data is there, and a short read proves the socket is empty, so
-// the read that would return EAGAIN is not made (the goroutine session
-// could not avoid it: Go's poller resets its readiness before every wait).
-// Per batch of events the loop adds one epoll_wait(0). Dialling, which may
-// block, runs on a goroutine and reports back to the loop; ACK and frame
-// timeouts are checked every 1/8 of the shorter timeout (a backend gets
-// between 1 and 1.125 ACK timeouts); writes the kernel takes only in part
-// continue on the next EPOLLOUT edge.
+// share the cores. By default every client connection is served by one
+// goroutine per session that reads the frame, picks the backend, writes
+// upstream, reads the ACK and writes it to the client synchronously, with
+// raw read(2)/write(2) inside the Go poller's wait loop (rawconn_linux.go)
+// and a yield before a read that will almost certainly find no data yet.
 //
-// TLS connections (and every connection off Linux) keep one goroutine per
-// session doing the same steps synchronously, with raw read(2)/write(2)
-// inside the Go poller's wait loop (rawconn_linux.go) and a yield before a
-// read that will almost certainly find no data yet. Both engines share the
-// routing, dialling, fallback, ACK checks, metrics and mirror code (core in
-// session.go); the mirror always runs on its own goroutine per session. The
-// ACK deadline is re-armed lazily; buffers start sized to HL7 messages
-// (8 KiB client, 2 KiB upstream) and grow for larger frames. A message costs
-// no allocation (BenchmarkProxyMessage: 0 allocs/op).
+// With Options.EventLoops > 0 (--event-loops), plain-TCP client connections
+// on Linux are served instead by that many event loops of nerve's own
+// (loop_linux.go, evsession_linux.go): an epoll instance watches the client
+// and upstream sockets edge-triggered, each connection is a small state
+// machine (read frame → route → write upstream → read ACK(s) → write
+// client), and the loop blocks in Go's poller on the epoll descriptor
+// itself, so waiting costs neither entersyscall (which wakes the runtime's
+// sysmon) nor a thread wake-up. A message costs exactly one read(2) and one
+// write(2) per side: an edge says data is there, and a short read proves the
+// socket is empty, so the read that would return EAGAIN is not made (the
+// goroutine session cannot avoid it: Go's poller resets its readiness before
+// every wait). Per batch of events the loop adds one epoll_wait(0).
+// Dialling, which may block, runs on a goroutine and reports back to the
+// loop; ACK and frame timeouts are checked every 1/8 of the shorter timeout
+// (a backend gets between 1 and 1.125 ACK timeouts); writes the kernel takes
+// only in part continue on the next EPOLLOUT edge. The loops use less CPU
+// and fewer system calls per message; on 2 cores the goroutine engine
+// carried more messages per second at one sender and as many at 8-32
+// (same-run A/B, README), so it stays the default.
+//
+// TLS connections (and every connection off Linux) always use the goroutine
+// engine. Both engines share the routing, dialling, fallback, ACK checks,
+// metrics and mirror code (core in session.go); the mirror always runs on
+// its own goroutine per session. The ACK deadline is re-armed lazily;
+// buffers start sized to HL7 messages (8 KiB client, 2 KiB upstream) and
+// grow for larger frames. A message costs no allocation
+// (BenchmarkProxyMessage: 0 allocs/op).
 //
 // Routing state (weights, match rules, mirror, backend addresses) is an
 // immutable snapshot swapped atomically, so a change applies to the next

@@ -49,6 +49,9 @@ func scriptProxy(t *testing.T, opts Options, fn func(c net.Conn), wrap ...func(n
 		t.Fatal(err)
 	}
 	opts.Metrics = m
+	if opts.EventLoops == 0 {
+		opts.EventLoops = 2
+	}
 	p, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -327,4 +330,24 @@ func TestLoopClientGoneAfterLastFrame(t *testing.T) {
 	}, "client connections %d", func() int64 {
 		return int64(testutil.ToFloat64(p.opts.Metrics.conns.WithLabelValues("svc", "client")))
 	})
+}
+
+// Without Options.EventLoops the proxy keeps the goroutine engine: no loop is started, and a
+// negative count is refused.
+func TestGoroutineEngineWithoutEventLoops(t *testing.T) {
+	h := newHarness(t, Options{}, mllptest.BackendOptions{}, mllptest.BackendOptions{}, RouteConfig{})
+	c := dial(t, h.addr)
+	if _, code, err := c.Send(msgFor("C1", "F", "ADT^A01", "P1")); err != nil || code != "AA" {
+		t.Fatalf("send: %v %s", err, code)
+	}
+	if n := loopsStarted(h.p); n != 0 {
+		t.Errorf("%d event loops started without Options.EventLoops", n)
+	}
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Options{Metrics: m, EventLoops: -1}); err == nil {
+		t.Error("EventLoops -1 accepted")
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -73,11 +72,6 @@ type loopGroup struct {
 	next  int
 }
 
-// loopCount is how many event loops a proxy runs: one per two Ps, so that
-// on a small box the loop shares the cores with senders and backends
-// instead of waking a second thread for every batch.
-func loopCount() int { return max(1, runtime.GOMAXPROCS(0)/2) }
-
 // adopt hands a plain TCP client connection to an event loop; false leaves
 // it to the goroutine session (no loop could be started).
 func (p *Proxy) adopt(tc *net.TCPConn) bool {
@@ -111,7 +105,7 @@ func (p *Proxy) adopt(tc *net.TCPConn) bool {
 // pick returns the next loop, starting the loops on first use.
 func (g *loopGroup) pick(p *Proxy) (*eventLoop, error) {
 	if len(g.loops) == 0 {
-		for range loopCount() {
+		for range max(1, p.opts.EventLoops) {
 			l, err := newEventLoop(p)
 			if err != nil {
 				return nil, err
