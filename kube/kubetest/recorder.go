@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/client-go/rest"
 )
 
@@ -62,4 +63,25 @@ func (rec *Recorder) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_, _ = io.WriteString(w, out)
+}
+
+// SameRequest makes one call through a client-go typed client (typed) and through its lean
+// counterpart (lean) against rec, and fails the test when the typed call made other than one
+// request or the lean call's requests differ from it.
+func SameRequest(t testing.TB, rec *Recorder, name string, typed, lean func() error) {
+	t.Helper()
+	if err := typed(); err != nil {
+		t.Fatalf("%s (typed): %v", name, err)
+	}
+	want := rec.Take()
+	if err := lean(); err != nil {
+		t.Fatalf("%s (lean): %v", name, err)
+	}
+	got := rec.Take()
+	if len(want) != 1 {
+		t.Fatalf("%s: the typed client made %d requests", name, len(want))
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("%s (-typed +lean):\n%s", name, d)
+	}
 }

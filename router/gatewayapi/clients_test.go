@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -70,19 +69,6 @@ func TestClientsMakeTheGeneratedClientsetsRequests(t *testing.T) {
 			func() error { return lean.Services.Get(ctx, "ns", "fhir-extra", &corev1.Service{}) }},
 	}
 	for _, tc := range cases {
-		if err := tc.typed(); err != nil {
-			t.Fatalf("%s (typed): %v", tc.name, err)
-		}
-		want := rec.Take()
-		if err := tc.lean(); err != nil {
-			t.Fatalf("%s (lean): %v", tc.name, err)
-		}
-		got := rec.Take()
-		if len(want) != 1 {
-			t.Fatalf("%s: the typed client made %d requests", tc.name, len(want))
-		}
-		if d := cmp.Diff(want, got); d != "" {
-			t.Errorf("%s (-typed +lean):\n%s", tc.name, d)
-		}
+		kubetest.SameRequest(t, rec, tc.name, tc.typed, tc.lean)
 	}
 }

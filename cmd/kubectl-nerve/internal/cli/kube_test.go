@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -74,20 +73,7 @@ func TestKubeMakesTheTypedClientsetsRequests(t *testing.T) {
 			func() error { _, err := lean.Resources(ctx, "argoproj.io/v1alpha1"); return err }},
 	}
 	for _, tc := range cases {
-		if err := tc.typed(); err != nil {
-			t.Fatalf("%s (typed): %v", tc.name, err)
-		}
-		want := rec.Take()
-		if err := tc.lean(); err != nil {
-			t.Fatalf("%s (lean): %v", tc.name, err)
-		}
-		got := rec.Take()
-		if len(want) != 1 {
-			t.Fatalf("%s: the typed client made %d requests", tc.name, len(want))
-		}
-		if d := cmp.Diff(want, got); d != "" {
-			t.Errorf("%s (-typed +lean):\n%s", tc.name, d)
-		}
+		kubetest.SameRequest(t, rec, tc.name, tc.typed, tc.lean)
 	}
 }
 
