@@ -4,7 +4,6 @@ package argo
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,19 +40,7 @@ func runCanary(t *testing.T, kind controllerKind) outcome {
 // TestCanaryArgoVsNerve: the same timed canary under the real Argo controller (on nerve's
 // CRDs) and under nerve's loop, in parallel in separate namespaces, ends in the same status.
 func TestCanaryArgoVsNerve(t *testing.T) {
-	var mu sync.Mutex
-	got := map[controllerKind]outcome{}
-	t.Run("group", func(t *testing.T) {
-		for _, kind := range []controllerKind{argoController, nerveController} {
-			t.Run(string(kind), func(t *testing.T) {
-				t.Parallel()
-				o := runCanary(t, kind)
-				mu.Lock()
-				got[kind] = o
-				mu.Unlock()
-			})
-		}
-	})
+	got := underBoth(t, runCanary)
 	if t.Failed() {
 		return
 	}

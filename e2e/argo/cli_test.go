@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -180,19 +179,7 @@ func (l lazyString) String() string { return *l.s }
 // promoted — status, message, strategy, step, set/actual weight, images, replicas and the
 // revision tree with its ReplicaSets (same pod-template hashes) and pods.
 func TestArgoCLIRendersNerveAsArgo(t *testing.T) {
-	var mu sync.Mutex
-	got := map[controllerKind][]string{}
-	t.Run("group", func(t *testing.T) {
-		for _, kind := range []controllerKind{argoController, nerveController} {
-			t.Run(string(kind), func(t *testing.T) {
-				t.Parallel()
-				r := renderings(t, kind)
-				mu.Lock()
-				got[kind] = r
-				mu.Unlock()
-			})
-		}
-	})
+	got := underBoth(t, renderings)
 	if t.Failed() {
 		return
 	}

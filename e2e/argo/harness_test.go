@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,4 +239,24 @@ type outcome struct {
 func (o outcome) String() string {
 	return fmt.Sprintf("phase=%s abort=%v promoted=%v message=%q run=%s values=%s metric.message=%q weights=%s",
 		o.Phase, o.Abort, o.Promoted, o.Message, o.RunPhase, strings.Join(o.Values, ","), o.MetricMsg, joinWeights(o.Weights))
+}
+
+// underBoth runs scenario under the real Argo controller and under nerve's loop, in parallel
+// in separate namespaces, and returns what each produced (nothing for a failed side).
+func underBoth[T any](t *testing.T, scenario func(t *testing.T, kind controllerKind) T) map[controllerKind]T {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[controllerKind]T{}
+	t.Run("group", func(t *testing.T) {
+		for _, kind := range []controllerKind{argoController, nerveController} {
+			t.Run(string(kind), func(t *testing.T) {
+				t.Parallel()
+				v := scenario(t, kind)
+				mu.Lock()
+				got[kind] = v
+				mu.Unlock()
+			})
+		}
+	})
+	return got
 }

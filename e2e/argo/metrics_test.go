@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -46,27 +45,18 @@ func (s *suite) objectSeries() []string {
 // controller and under nerve's loop, both expose the same rollout_info, rollout_phase,
 // rollout_info_replicas_*, analysis_run_*, and analysis_template_* series.
 func TestObjectMetricsArgoVsNerve(t *testing.T) {
-	var mu sync.Mutex
-	got := map[controllerKind][]string{}
-	t.Run("group", func(t *testing.T) {
-		for _, kind := range []controllerKind{argoController, nerveController} {
-			t.Run(string(kind), func(t *testing.T) {
-				t.Parallel()
-				s := newSuite(t, kind)
-				s.gate(gateCases()[0].value)
-				s.env.Apply(t, rolloutYAML("gated", "", gateSteps))
-				var v1 string
-				s.waitRollout("gated", 90*time.Second, "initial deploy healthy", healthyAt(&v1))
-				s.setImage("gated", "v2")
-				s.analysisOutcome("gated", v1, gateCases()[0])
-				time.Sleep(2 * time.Second) // both caches see the last status write
-				series := s.objectSeries()
-				t.Logf("%s:\n%s", kind, strings.Join(series, "\n"))
-				mu.Lock()
-				got[kind] = series
-				mu.Unlock()
-			})
-		}
+	got := underBoth(t, func(t *testing.T, kind controllerKind) []string {
+		s := newSuite(t, kind)
+		s.gate(gateCases()[0].value)
+		s.env.Apply(t, rolloutYAML("gated", "", gateSteps))
+		var v1 string
+		s.waitRollout("gated", 90*time.Second, "initial deploy healthy", healthyAt(&v1))
+		s.setImage("gated", "v2")
+		s.analysisOutcome("gated", v1, gateCases()[0])
+		time.Sleep(2 * time.Second) // both caches see the last status write
+		series := s.objectSeries()
+		t.Logf("%s:\n%s", kind, strings.Join(series, "\n"))
+		return series
 	})
 	if t.Failed() {
 		return
