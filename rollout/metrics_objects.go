@@ -173,7 +173,7 @@ func (c *objectCollector) collectRun(ch chan<- prometheus.Metric, run *v1alpha1.
 	ns, name, phase := run.Namespace, run.Name, run.Status.Phase
 	gauge(ch, c.runInfo, 1, ns, name, string(phase))
 	for _, p := range runPhases() {
-		gauge(ch, c.runPhase, boolValue(phase == p || (phase == "" && p == v1alpha1.AnalysisPhasePending)), ns, name, string(p))
+		gauge(ch, c.runPhase, boolValue(isPhase(phase, p)), ns, name, string(p))
 	}
 	dry, _ := analysis.DryRunMetrics(run.Spec.DryRun, run.Spec.Metrics)
 	for _, m := range run.Spec.Metrics {
@@ -187,10 +187,16 @@ func (c *objectCollector) collectRun(ch chan<- prometheus.Metric, run *v1alpha1.
 			}
 		}
 		for _, p := range runPhases() {
-			gauge(ch, c.runMetricPhs, boolValue(cur == p || (cur == "" && p == v1alpha1.AnalysisPhasePending)),
+			gauge(ch, c.runMetricPhs, boolValue(isPhase(cur, p)),
 				ns, name, m.Name, typ, fmt.Sprint(dry[m.Name]), string(p))
 		}
 	}
+}
+
+// isPhase reports whether a run or metric in phase cur is in phase p, an empty phase counting
+// as Pending (as Argo's analysis gauges count it).
+func isPhase(cur, p v1alpha1.AnalysisPhase) bool {
+	return cur == p || (cur == "" && p == v1alpha1.AnalysisPhasePending)
 }
 
 func (c *objectCollector) collectTemplate(ch chan<- prometheus.Metric, ns, name string, metrics []v1alpha1.Metric) {

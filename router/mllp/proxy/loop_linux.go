@@ -105,7 +105,7 @@ func (p *Proxy) adopt(tc *net.TCPConn) bool {
 // pick returns the next loop, starting the loops on first use.
 func (g *loopGroup) pick(p *Proxy) (*eventLoop, error) {
 	if len(g.loops) == 0 {
-		for range max(1, p.opts.EventLoops) {
+		for range p.opts.EventLoops { // adopt runs only when EventLoops > 0
 			l, err := newEventLoop(p)
 			if err != nil {
 				return nil, err
